@@ -1,0 +1,168 @@
+//! Plain HTML form endpoints: `POST /login`, `POST /logout` and `GET /`. They work without
+//! JavaScript and answer with 303 redirects (post/redirect/get).
+
+use std::{net::SocketAddr, time::Instant};
+
+use axum::{
+    Form,
+    extract::{ConnectInfo, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+
+use super::{cookie, csrf, password, session};
+use crate::{
+    domain::{LocalPath, Password, Username},
+    startup::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Why the sign-in page is shown again; the page turns the code into words.
+#[derive(Clone, Copy)]
+pub enum LoginProblem {
+    Invalid,
+    Expired,
+    RateLimited { retry_secs: u64 },
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = LocalPath::or_home(form.next.as_deref());
+    let again = |problem| login_again(&next, &form.username, problem);
+    if !csrf::same_origin(&headers, &state.issuer) || !csrf::verify_login_token(&headers, &form.csrf) {
+        return again(LoginProblem::Expired);
+    }
+    let now = Instant::now();
+    let user_key = format!("u:{}", form.username.chars().take(Username::MAX_LEN).collect::<String>().to_ascii_lowercase());
+    let ip_key = format!("ip:{}", peer.ip());
+    if let Err(wait) = state.limits.per_user.check(&user_key, now).and(state.limits.per_ip.check(&ip_key, now)) {
+        return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) });
+    }
+    match authenticate(&state, &form.username, form.password).await {
+        Ok(Some(user_id)) => {
+            state.limits.per_user.clear(&user_key);
+            match session::start(&state.db, user_id, &headers).await {
+                Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
+                Err(e) => internal_error(&e),
+            }
+        }
+        Ok(None) => {
+            state.limits.per_user.record_failure(&user_key, now);
+            state.limits.per_ip.record_failure(&ip_key, now);
+            tracing::info!(ip = %peer.ip(), "sign-in failed");
+            again(LoginProblem::Invalid)
+        }
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// The user id when `raw_username` and `raw_password` match a user. Unknown users, malformed
+/// usernames and wrong passwords all cost one argon2 verification and all answer `None`.
+async fn authenticate(
+    state: &AppState,
+    raw_username: &str,
+    raw_password: String,
+) -> Result<Option<i64>, Box<dyn std::error::Error + Send + Sync>> {
+    let Some(password) = Password::offered(raw_password) else {
+        return Ok(None);
+    };
+    let creds = match Username::parse(raw_username) {
+        Ok(u) => state.db.find_credentials(&u).await?,
+        Err(_) => None,
+    };
+    let user_id = creds.as_ref().map(|c| c.user_id);
+    let ok = password::verify(creds.map(|c| c.password_hash), password).await?;
+    Ok(user_id.filter(|_| ok))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    match session::from_headers(&state.db, &headers).await {
+        Ok(Some(s)) if !csrf::same_origin(&headers, &state.issuer) || !s.verify_csrf(&form.csrf) => {
+            (StatusCode::FORBIDDEN, "Sign-out refused: the form did not come from this site.").into_response()
+        }
+        Ok(_) => match session::end(&state.db, &headers).await {
+            Ok(()) => {
+                let mut res = Redirect::to("/login").into_response();
+                let clear = cookie::set(cookie::SESSION, "", Some(0), cookie::SameSite::Lax, state.issuer.is_https());
+                res.headers_mut().append(header::SET_COOKIE, clear);
+                res
+            }
+            Err(e) => internal_error(&e),
+        },
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// `/` sends administrators to the client list, other users to their account, visitors to sign-in.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session::from_headers(&state.db, &headers).await {
+        Ok(Some(s)) if s.user.role.is_admin() => Redirect::to("/admin/clients").into_response(),
+        Ok(Some(_)) => Redirect::to("/account").into_response(),
+        Ok(None) => to_login(None, &[]),
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// 303 to the sign-in page, carrying `next` (when not `/`) and any extra query pairs.
+pub fn to_login(next: Option<&LocalPath>, extra: &[(&str, &str)]) -> Response {
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(extra.len() + 1);
+    if let Some(n) = next.filter(|n| n.as_str() != "/") {
+        pairs.push(("next", n.as_str()));
+    }
+    pairs.extend_from_slice(extra);
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let target = if query.is_empty() { "/login".to_string() } else { format!("/login?{query}") };
+    Redirect::to(&target).into_response()
+}
+
+fn login_again(next: &LocalPath, username: &str, problem: LoginProblem) -> Response {
+    // The typed username is kept for the form only when it could be one.
+    let username = Username::parse(username).map(|u| u.to_string()).unwrap_or_default();
+    let retry;
+    let mut extra = vec![("username", username.as_str())];
+    match problem {
+        LoginProblem::Invalid => extra.push(("error", "invalid")),
+        LoginProblem::Expired => extra.push(("error", "expired")),
+        LoginProblem::RateLimited { retry_secs } => {
+            retry = retry_secs.to_string();
+            extra.push(("error", "rate"));
+            extra.push(("retry", &retry));
+        }
+    }
+    to_login(Some(next), &extra)
+}
+
+fn with_session_cookie(redirect: Redirect, secret: &str, state: &AppState) -> Response {
+    let mut res = redirect.into_response();
+    let c = cookie::set(cookie::SESSION, secret, Some(session::SESSION_TTL_SECS), cookie::SameSite::Lax, state.issuer.is_https());
+    res.headers_mut().append(header::SET_COOKIE, c);
+    res
+}
+
+/// Logs the detail, shows the user a plain apology.
+pub fn internal_error(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "request failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the server. Please try again.").into_response()
+}

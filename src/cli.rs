@@ -1,0 +1,139 @@
+//! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`. Bad input gets a
+//! one-line error naming the field on stderr and exit code 2, and nothing is written.
+
+use std::{io::Read, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::Settings,
+    db::{Db, DbError},
+    domain::{Password, Role, Username},
+    startup::Application,
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(name = "clavis", version, about = "Clavis OAuth2 authorization server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        /// 1–64 letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        username: String,
+        /// Read the password (at least 8 characters) from standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// A failure of a command: bad input (exit 2) or a fault (exit 1).
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Fault(String),
+}
+
+impl From<DbError> for CliError {
+    fn from(e: DbError) -> Self {
+        CliError::Fault(e.to_string())
+    }
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    telemetry::init(if matches!(command, Command::Serve) { "info,sqlx=warn" } else { "warn" });
+    let result = match Settings::from_env() {
+        Err(e) => Err(CliError::Input(e.to_string())),
+        Ok(settings) => match command {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(settings).await,
+            Command::User(UserCommand::Add { username, password_stdin: _, admin }) => {
+                user_add(settings, &username, admin).await
+            }
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Input(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Fault(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), CliError> {
+    let app = Application::build(settings).await.map_err(|e| CliError::Fault(e.to_string()))?;
+    tracing::info!(addr = %app.addr(), issuer = app.issuer().as_str(), "Clavis is listening");
+    app.run().await.map_err(|e| CliError::Fault(e.to_string()))
+}
+
+async fn migrate(settings: Settings) -> Result<(), CliError> {
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    db.close().await;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn user_add(settings: Settings, raw_username: &str, admin: bool) -> Result<(), CliError> {
+    // Everything is checked before the database is opened: bad input writes nothing.
+    let username = Username::parse(raw_username).map_err(|e| CliError::Input(e.to_string()))?;
+    let password = Password::parse_new(read_password_stdin()?).map_err(|e| CliError::Input(e.to_string()))?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let hash = crate::auth::password::hash(password).await.map_err(|e| CliError::Fault(e.to_string()))?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    let inserted = db.insert_user(&username, &hash, role).await;
+    db.close().await;
+    match inserted {
+        Ok(_) => {
+            println!("created {} {username}", role.as_str());
+            Ok(())
+        }
+        Err(DbError::Duplicate) => Err(CliError::Input(format!("username: '{username}' is already taken"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The whole of standard input, without the final line break `echo` or a terminal adds.
+fn read_password_stdin() -> Result<String, CliError> {
+    let mut raw = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut raw)
+        .map_err(|e| CliError::Input(format!("password: cannot read standard input: {e}")))?;
+    let trimmed = raw.strip_suffix('\n').unwrap_or(&raw);
+    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+    if trimmed.contains(['\n', '\r']) {
+        return Err(CliError::Input("password: must be a single line".into()));
+    }
+    Ok(trimmed.to_string())
+}

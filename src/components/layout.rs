@@ -1,0 +1,62 @@
+//! The frame of every page: top navigation (Clients, the signed-in user, Sign out) and main area.
+//! It loads the viewer once and shares it with the pages through context.
+
+use leptos::prelude::*;
+
+use crate::api::{
+    ApiError,
+    viewer::{Viewer, get_viewer},
+};
+
+/// The current viewer, loaded once per page load.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Result<Viewer, ApiError>>);
+
+pub fn use_viewer() -> Resource<Result<Viewer, ApiError>> {
+    expect_context::<ViewerResource>().0
+}
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    provide_context(ViewerResource(viewer));
+    // Browser tests wait for this before they click: a click before hydration would be lost.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <a class="brand" href="/" rel="external">
+                <span class="brand-mark" aria-hidden="true">"◆"</span>
+                "Clavis"
+            </a>
+            <nav aria-label="Main">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        viewer.await.ok().and_then(|v| v.user).map(|user| view! { <NavUser user/> })
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+        <main id="main" tabindex="-1">{children()}</main>
+    }
+}
+
+#[component]
+fn NavUser(user: crate::api::viewer::ViewerUser) -> impl IntoView {
+    view! {
+        <ul class="nav-links">
+            {user.is_admin.then(|| view! { <li><a href="/admin/clients">"Clients"</a></li> })}
+        </ul>
+        <div class="nav-user">
+            <a href="/account" class="nav-username" title="Your account">{user.username}</a>
+            <form method="post" action="/logout" class="inline-form">
+                <input type="hidden" name="csrf" value=user.csrf/>
+                <button type="submit" class="button-quiet">"Sign out"</button>
+            </form>
+        </div>
+    }
+}

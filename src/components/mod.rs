@@ -1,0 +1,4 @@
+//! Reusable views.
+
+pub mod layout;
+pub mod status;

@@ -1,0 +1,146 @@
+//! Typed settings read once from the environment at start-up, each with a documented default
+//! (README.md, "Configuration").
+
+use std::net::SocketAddr;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/clavis.db";
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// Where the server listens; port 0 picks a free port (tests).
+    pub site_addr: SocketAddr,
+    /// The folder holding `pkg/` (WASM, JS, CSS) built by cargo-leptos.
+    pub site_root: String,
+    /// Public base URL; `None` means "http:// + the address actually bound".
+    pub issuer: Option<Issuer>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("LEPTOS_SITE_ADDR must be an address such as 127.0.0.1:3000, got {0:?}")]
+    SiteAddr(String),
+    #[error("CLAVIS_ISSUER: {0}")]
+    Issuer(#[from] IssuerError),
+    #[error("DATABASE_URL must start with sqlite: or postgres://, got a value starting {0:?}")]
+    DatabaseUrl(String),
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::DatabaseUrl(database_url.chars().take(12).collect()));
+        }
+        let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string());
+        let site_addr = addr.parse().map_err(|_| ConfigError::SiteAddr(addr))?;
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
+        let issuer = get("CLAVIS_ISSUER").map(|raw| Issuer::parse(&raw)).transpose()?;
+        Ok(Self { database_url, site_addr, site_root, issuer })
+    }
+}
+
+/// The authorization server's issuer identifier (RFC 8414 §2): an `http(s)` URL with no query or
+/// fragment, kept without a trailing slash so endpoint URLs are `issuer + "/path"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssuerError {
+    #[error("must start with https:// (or http:// for local use)")]
+    Scheme,
+    #[error("must name a host")]
+    NoHost,
+    #[error("must not contain a query, fragment, credentials or whitespace")]
+    Extra,
+}
+
+impl Issuer {
+    pub fn parse(raw: &str) -> Result<Self, IssuerError> {
+        let rest = raw
+            .strip_prefix("https://")
+            .or_else(|| raw.strip_prefix("http://"))
+            .ok_or(IssuerError::Scheme)?;
+        if rest.chars().any(|c| c.is_whitespace() || matches!(c, '?' | '#' | '@')) {
+            return Err(IssuerError::Extra);
+        }
+        if rest.split('/').next().unwrap_or_default().is_empty() {
+            return Err(IssuerError::NoHost);
+        }
+        Ok(Self(raw.trim_end_matches('/').to_string()))
+    }
+
+    pub fn from_addr(addr: SocketAddr) -> Self {
+        Self(format!("http://{addr}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]`, what a browser sends in `Origin`.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.0.find("://").map_or(0, |i| i + 3);
+        match self.0[after_scheme..].find('/') {
+            Some(i) => &self.0[..after_scheme + i],
+            None => &self.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.site_addr.to_string(), DEFAULT_SITE_ADDR);
+        assert_eq!(s.site_root, DEFAULT_SITE_ROOT);
+        assert_eq!(s.issuer, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = settings(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err().to_string();
+        assert!(err.starts_with("LEPTOS_SITE_ADDR"), "{err}");
+        let err = settings(&[("CLAVIS_ISSUER", "ftp://x")]).unwrap_err().to_string();
+        assert!(err.starts_with("CLAVIS_ISSUER"), "{err}");
+        let err = settings(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        assert!(err.starts_with("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn issuer_parsing() {
+        let i = Issuer::parse("https://auth.example.com/").unwrap();
+        assert_eq!(i.as_str(), "https://auth.example.com");
+        assert_eq!(i.origin(), "https://auth.example.com");
+        assert!(i.is_https());
+        let i = Issuer::parse("http://127.0.0.1:3000/tenant/a").unwrap();
+        assert_eq!(i.origin(), "http://127.0.0.1:3000");
+        assert!(!i.is_https());
+        assert_eq!(Issuer::parse("auth.example.com"), Err(IssuerError::Scheme));
+        assert_eq!(Issuer::parse("https://"), Err(IssuerError::NoHost));
+        assert_eq!(Issuer::parse("https://a.example?x=1"), Err(IssuerError::Extra));
+        assert_eq!(Issuer::parse("https://u@a.example"), Err(IssuerError::Extra));
+    }
+}

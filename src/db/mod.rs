@@ -1,0 +1,153 @@
+//! All SQL lives here. One code path for SQLite and Postgres through sqlx `Any`, with portable
+//! SQL (`$1` placeholders, BIGINT timestamps, BLOB/BYTEA digests); row structs convert into domain
+//! types before they leave this module.
+
+pub mod sessions;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::{
+    any::{AnyPoolOptions, install_default_drivers},
+    migrate::Migrator,
+    AnyPool, Executor,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The one shared pool, cloned cheaply into every handler.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("could not create the database folder {path}: {source}")]
+    CreateDir { path: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("already exists")]
+    Duplicate,
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl Db {
+    /// Connects (creating an SQLite file and its folder on first start) without migrating.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        install_default_drivers();
+        let (url, backend) = if url.starts_with("sqlite:") {
+            (prepare_sqlite_url(url)?, Backend::Sqlite)
+        } else {
+            (url.to_string(), Backend::Postgres)
+        };
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = AnyPoolOptions::new()
+            // An in-memory SQLite database exists once per connection.
+            .max_connections(if in_memory { 1 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the CLI write while the server reads; foreign keys, the busy
+                        // timeout and synchronous=FULL (every commit durable) are sqlx defaults.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A cheap query proving the database answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Adds `mode=rwc` so a fresh path is created, and creates the file's folder.
+fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path == ":memory:" || query.contains("mode=memory");
+    let dir = std::path::Path::new(path).parent().filter(|d| !memory && !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| DbError::CreateDir { path: dir.display().to_string(), source })?;
+    }
+    Ok(if query.contains("mode=") || memory {
+        url.to_string()
+    } else if query.is_empty() {
+        format!("sqlite://{path}?mode=rwc")
+    } else {
+        format!("sqlite://{path}?{query}&mode=rwc")
+    })
+}
+
+/// Maps a unique-constraint violation to [`DbError::Duplicate`].
+pub(crate) fn unique_violation(err: sqlx::Error) -> DbError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Duplicate,
+        _ => DbError::Sqlx(err),
+    }
+}
+
+/// Seconds since the Unix epoch: every timestamp column is a BIGINT of these.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let abs = dir.path().join("nested/x.db");
+        let url = format!("sqlite://{}", abs.display());
+        assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(abs.parent().unwrap().is_dir());
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:");
+        let with_q = format!("sqlite://{}?cache=shared", abs.display());
+        assert_eq!(prepare_sqlite_url(&with_q).unwrap(), format!("{with_q}&mode=rwc"));
+        let ro = format!("sqlite://{}?mode=ro", abs.display());
+        assert_eq!(prepare_sqlite_url(&ro).unwrap(), ro);
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain types and business rules: no sqlx, axum or leptos here, so the same checks run on the
+//! server, in the CLI and in the browser (WASM). Raw strings stop at these constructors.
+
+mod local_path;
+mod password;
+mod role;
+mod username;
+
+pub use local_path::{LocalPath, LocalPathError};
+pub use password::{Password, PasswordError};
+pub use role::{Role, RoleError};
+pub use username::{Username, UsernameError};

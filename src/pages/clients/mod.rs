@@ -1,0 +1,3 @@
+//! `/admin/clients/**`: the OAuth2 client registry.
+
+pub mod list;

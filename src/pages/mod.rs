@@ -1,0 +1,6 @@
+//! One file per route.
+
+pub mod account;
+pub mod clients;
+pub mod login;
+pub mod not_found;

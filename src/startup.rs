@@ -1,0 +1,170 @@
+//! Builds the application: database, migrations, the router (Leptos pages + form endpoints +
+//! server functions) and its layers, bound to a listener (port 0 picks a free port for tests).
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{Router, extract::FromRef, middleware, routing::{get, post}};
+use http::StatusCode;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+
+use crate::{
+    app::{App, shell},
+    auth::{csrf, guard, handlers, password, rate_limit::FailureLimiter, token},
+    config::{Issuer, Settings},
+    db::{Db, DbError},
+    security, telemetry,
+};
+
+/// Failed sign-ins allowed per username and per client IP within [`LOGIN_WINDOW`].
+pub const LOGIN_FAILURES_PER_USER: u32 = 10;
+pub const LOGIN_FAILURES_PER_IP: u32 = 20;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+pub struct LoginLimits {
+    pub per_user: FailureLimiter,
+    pub per_ip: FailureLimiter,
+}
+
+/// Shared by every handler and, through Leptos context, every server function.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub issuer: Arc<Issuer>,
+    pub limits: Arc<LoginLimits>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("the OS random number generator is unavailable: {0}")]
+    Rng(getrandom::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Password(#[from] password::PasswordHashError),
+    #[error("start-up task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+    issuer: Arc<Issuer>,
+    db: Db,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        token::check_rng().map_err(StartupError::Rng)?;
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        // Unknown users are checked against this hash; make it before the first request.
+        tokio::task::spawn_blocking(password::dummy_hash).await??;
+        let listener = TcpListener::bind(settings.site_addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: settings.site_addr, source })?;
+        let issuer = Arc::new(settings.issuer.unwrap_or_else(|| Issuer::from_addr(addr)));
+        let leptos_options = LeptosOptions::builder()
+            .output_name("clavis")
+            .site_root(settings.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+            issuer: issuer.clone(),
+            limits: Arc::new(LoginLimits {
+                per_user: FailureLimiter::new(LOGIN_FAILURES_PER_USER, LOGIN_WINDOW),
+                per_ip: FailureLimiter::new(LOGIN_FAILURES_PER_IP, LOGIN_WINDOW),
+            }),
+        };
+        Ok(Self { listener, router: router(state), addr, issuer, db })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// Serves until `shutdown` resolves, then closes the database pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        self.db.close().await;
+        served
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let secure = state.issuer.is_https();
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/", get(handlers::home))
+        .route("/login", post(handlers::login))
+        .route("/logout", post(handlers::logout))
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
+        .layer(middleware::from_fn(move |req, next| csrf::ensure_login_cookie(secure, req, next)))
+        .layer(middleware::from_fn(security::security_headers))
+        .layer(telemetry::request_log())
+        .with_state(state)
+}
+
+/// Liveness and database reachability, for load balancers and orchestrators.
+async fn healthz(axum::extract::State(db): axum::extract::State<Db>) -> (StatusCode, &'static str) {
+    match db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

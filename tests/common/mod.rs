@@ -1,0 +1,202 @@
+//! Test harness: the real application on port 0 with a fresh database of its own.
+//!
+//! The backend comes from `CLAVIS_TEST_POSTGRES_URL`: unset, each test gets an SQLite file in a
+//! temporary folder; set, each test gets a new database on that Postgres server, and a server that
+//! cannot be reached fails the test (it never skips).
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clavis::{config::Settings, db::Db, startup::Application};
+use reqwest::{Client, Response, header};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn fresh() -> Self {
+        match std::env::var("CLAVIS_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) {
+            Some(admin_url) => Self::postgres(&admin_url).await,
+            None => Self::sqlite(),
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("clavis.db").display());
+        Self { url, _dir: Some(dir) }
+    }
+
+    /// A new, empty database on the server behind `admin_url`.
+    pub async fn postgres(admin_url: &str) -> Self {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("Postgres at CLAVIS_TEST_POSTGRES_URL is unreachable: {e}"));
+        let name = format!("clavis_t_{}", random_hex());
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+        let _ = conn.close().await;
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+        Self { url: format!("{base}/{name}"), _dir: None }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+}
+
+pub fn random_hex() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("rng");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: TestDb,
+    pub http: Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::fresh().await;
+        let mut settings = Settings::from_lookup(|k| match k {
+            "DATABASE_URL" => Some(db.url.clone()),
+            "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
+            _ => None,
+        })
+        .expect("settings");
+        tweak(&mut settings);
+        let app = Application::build(settings).await.expect("app builds");
+        let addr = app.addr();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Self { addr, base: format!("http://{addr}"), db, http, shutdown: Some(tx) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user straight through the data layer, as `clavis user add` does.
+    pub async fn add_user(&self, username: &str, admin: bool) {
+        let db = Db::connect(&self.db.url).await.expect("connect");
+        let hash = clavis::auth::password::hash(clavis::domain::Password::parse_new(PASSWORD.into()).unwrap())
+            .await
+            .expect("hash");
+        let role = if admin { clavis::domain::Role::Admin } else { clavis::domain::Role::User };
+        db.insert_user(&clavis::domain::Username::parse(username).unwrap(), &hash, role)
+            .await
+            .expect("insert user");
+        db.close().await;
+    }
+
+    pub async fn get(&self, path: &str, cookies: &str) -> Response {
+        let mut req = self.http.get(self.url(path));
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies);
+        }
+        req.send().await.expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Response {
+        let mut req = self.http.post(self.url(path)).form(form);
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies);
+        }
+        req.send().await.expect("POST")
+    }
+
+    /// Loads the sign-in page like a browser: returns the CSRF cookie pair and the form's token.
+    pub async fn login_form(&self) -> (String, String) {
+        let res = self.get("/login", "").await;
+        assert_eq!(res.status(), 200);
+        let cookie = set_cookie(&res, "clavis_csrf").expect("sign-in CSRF cookie");
+        let body = res.text().await.expect("body");
+        let token = hidden_value(&body, "csrf").expect("csrf field in the form");
+        assert_eq!(cookie, token, "double-submit token matches its cookie");
+        (format!("clavis_csrf={cookie}"), token)
+    }
+
+    /// Signs in through the real form; returns the response (a 303) for the caller to inspect.
+    pub async fn sign_in_response(&self, username: &str, password: &str, next: Option<&str>) -> Response {
+        let (cookie, token) = self.login_form().await;
+        let mut form = vec![("username", username), ("password", password), ("csrf", token.as_str())];
+        if let Some(n) = next {
+            form.push(("next", n));
+        }
+        self.post_form("/login", &cookie, &form).await
+    }
+
+    /// Signs in and returns the `Cookie` header value a browser would now send.
+    pub async fn sign_in(&self, username: &str) -> String {
+        let res = self.sign_in_response(username, PASSWORD, None).await;
+        assert_eq!(res.status(), 303);
+        let session = set_cookie(&res, "clavis_session").expect("session cookie");
+        format!("clavis_session={session}")
+    }
+}
+
+/// The value a response sets for cookie `name`.
+pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
+    set_cookie_header(res, name).and_then(|h| {
+        h.split(';').next().and_then(|p| p.split_once('=')).map(|(_, v)| v.to_string())
+    })
+}
+
+/// The whole `Set-Cookie` header for `name` (to check its attributes).
+pub fn set_cookie_header(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `value` of `<input ... name="{name}" value="...">` in server-rendered HTML.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let v = tag.find("value=\"")? + 7;
+    let end = tag[v..].find('"')?;
+    Some(tag[v..v + end].to_string())
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_clavis"))
+}

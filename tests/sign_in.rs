@@ -1,0 +1,280 @@
+//! Sign-in, sign-out, sessions, the admin guard and the page security headers, over real HTTP.
+
+mod common;
+
+use common::{PASSWORD, TestApp, location, set_cookie, set_cookie_header};
+
+#[tokio::test]
+async fn admin_signs_in_and_reaches_the_clients_page() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    let res = app.sign_in_response("root", PASSWORD, None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/");
+    let header = set_cookie_header(&res, "clavis_session").expect("session cookie");
+    assert!(header.contains("HttpOnly"), "{header}");
+    assert!(header.contains("SameSite=Lax"), "{header}");
+    assert!(header.contains("Path=/"), "{header}");
+    assert!(!header.contains("Secure"), "plain-http issuer: no Secure flag: {header}");
+    let cookie = format!("clavis_session={}", set_cookie(&res, "clavis_session").unwrap());
+
+    let home = app.get("/", &cookie).await;
+    assert_eq!(home.status(), 303);
+    assert_eq!(location(&home), "/admin/clients");
+    let page = app.get("/admin/clients", &cookie).await;
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("OAuth2 Clients"), "{body}");
+    assert!(body.contains("Sign out"));
+    assert!(body.contains(">root<"), "the nav names the signed-in user");
+}
+
+#[tokio::test]
+async fn usernames_are_case_insensitive() {
+    let app = TestApp::spawn().await;
+    app.add_user("Mixed.Case", false).await;
+    let res = app.sign_in_response("mixed.CASE", PASSWORD, None).await;
+    assert!(set_cookie(&res, "clavis_session").is_some(), "{}", location(&res));
+}
+
+#[tokio::test]
+async fn user_lands_on_account_and_gets_403_on_admin_pages() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", false).await;
+    let cookie = app.sign_in("alice").await;
+    let home = app.get("/", &cookie).await;
+    assert_eq!(location(&home), "/account");
+    let account = app.get("/account", &cookie).await;
+    assert_eq!(account.status(), 200);
+    assert!(account.text().await.unwrap().contains("alice"));
+
+    let admin = app.get("/admin/clients", &cookie).await;
+    assert_eq!(admin.status(), 403);
+    let body = admin.text().await.unwrap();
+    assert!(body.contains("No access"), "{body}");
+    assert!(!body.contains("No clients yet"));
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_sign_in_and_back() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    for (path, login) in [
+        ("/admin/clients", "/login?next=%2Fadmin%2Fclients"),
+        ("/admin/clients?page=2&q=a%20b", "/login?next=%2Fadmin%2Fclients%3Fpage%3D2%26q%3Da%2520b"),
+        ("/account", "/login?next=%2Faccount"),
+        ("/", "/login"),
+    ] {
+        let res = app.get(path, "").await;
+        assert_eq!(res.status(), 303, "{path}");
+        assert_eq!(location(&res), login, "{path}");
+    }
+    let res = app.sign_in_response("root", PASSWORD, Some("/admin/clients?page=2")).await;
+    assert_eq!(location(&res), "/admin/clients?page=2");
+}
+
+#[tokio::test]
+async fn next_never_leaves_the_site() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    for next in ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/\t/evil.example"] {
+        let res = app.sign_in_response("root", PASSWORD, Some(next)).await;
+        assert_eq!(res.status(), 303, "{next:?}");
+        assert_eq!(location(&res), "/", "{next:?}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    let wrong = app.sign_in_response("root", "not the password", None).await;
+    let unknown = app.sign_in_response("nobody", "not the password", None).await;
+    let malformed = app.sign_in_response("no body!", "not the password", None).await;
+    for res in [&wrong, &unknown] {
+        assert_eq!(res.status(), 303);
+        assert!(set_cookie(res, "clavis_session").is_none());
+    }
+    assert_eq!(location(&wrong), "/login?username=root&error=invalid");
+    assert_eq!(location(&unknown), "/login?username=nobody&error=invalid");
+    assert_eq!(location(&malformed), "/login?username=&error=invalid");
+
+    let page = app.get(&location(&wrong), "").await.text().await.unwrap();
+    assert!(page.contains("Invalid username or password"), "{page}");
+    assert!(page.contains("value=\"root\""), "the typed username is kept");
+}
+
+#[tokio::test]
+async fn sign_in_without_csrf_token_or_from_another_site_is_refused() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    let (cookie, token) = app.login_form().await;
+    let creds = [("username", "root"), ("password", PASSWORD)];
+
+    let no_token = app.post_form("/login", &cookie, &creds).await;
+    let mut with_token = creds.to_vec();
+    with_token.push(("csrf", token.as_str()));
+    let no_cookie = app.post_form("/login", "", &with_token).await;
+    let mut forged = creds.to_vec();
+    forged.push(("csrf", "forged"));
+    let wrong_token = app.post_form("/login", &cookie, &forged).await;
+    let cross_site = app
+        .http
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    for res in [no_token, no_cookie, wrong_token, cross_site] {
+        assert_eq!(res.status(), 303);
+        assert!(set_cookie(&res, "clavis_session").is_none());
+        assert!(location(&res).contains("error=expired"), "{}", location(&res));
+    }
+    let same_site = app
+        .http
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .header("origin", app.base.as_str())
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookie(&same_site, "clavis_session").is_some());
+}
+
+#[tokio::test]
+async fn sign_in_renews_the_session_id() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    let first = app.sign_in("root").await;
+    // Signing in again while holding a session replaces it (and a planted id is never adopted).
+    let (csrf_cookie, token) = app.login_form().await;
+    let res = app
+        .post_form(
+            "/login",
+            &format!("{csrf_cookie}; {first}"),
+            &[("username", "root"), ("password", PASSWORD), ("csrf", &token)],
+        )
+        .await;
+    let second = format!("clavis_session={}", set_cookie(&res, "clavis_session").expect("new session"));
+    assert_ne!(first, second);
+    assert_eq!(app.get("/admin/clients", &first).await.status(), 303, "old session is gone");
+    assert_eq!(app.get("/admin/clients", &second).await.status(), 200);
+
+    let planted = "clavis_session=planted-by-attacker";
+    let res = app
+        .post_form(
+            "/login",
+            &format!("{csrf_cookie}; {planted}"),
+            &[("username", "root"), ("password", PASSWORD), ("csrf", &token)],
+        )
+        .await;
+    let issued = set_cookie(&res, "clavis_session").unwrap();
+    assert_ne!(issued, "planted-by-attacker");
+    assert_eq!(app.get("/account", planted).await.status(), 303);
+}
+
+#[tokio::test]
+async fn sign_out_needs_the_session_csrf_token() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    let cookie = app.sign_in("root").await;
+    let page = app.get("/account", &cookie).await.text().await.unwrap();
+    let token = common::hidden_value(&page, "csrf").expect("sign-out form token");
+
+    let forged = app.post_form("/logout", &cookie, &[("csrf", "forged")]).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(app.get("/account", &cookie).await.status(), 200, "still signed in");
+
+    let res = app.post_form("/logout", &cookie, &[("csrf", &token)]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login");
+    let cleared = set_cookie_header(&res, "clavis_session").expect("cookie cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(app.get("/account", &cookie).await.status(), 303, "session ended on the server");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_rate_limited_per_username() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    app.add_user("other", false).await;
+    for _ in 0..10 {
+        let res = app.sign_in_response("root", "wrong password", None).await;
+        assert!(location(&res).contains("error=invalid"));
+    }
+    // The limit holds even for the right password, so guessing cannot go on.
+    let res = app.sign_in_response("ROOT", PASSWORD, None).await;
+    let loc = location(&res);
+    assert!(loc.contains("error=rate"), "{loc}");
+    assert!(set_cookie(&res, "clavis_session").is_none());
+    let page = app.get(&loc, "").await.text().await.unwrap();
+    assert!(page.contains("Too many failed sign-in attempts"), "{page}");
+    // Another account from the same address is unaffected while under the per-IP limit.
+    let res = app.sign_in_response("other", PASSWORD, None).await;
+    assert!(set_cookie(&res, "clavis_session").is_some(), "{}", location(&res));
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_rate_limited_per_address() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    for i in 0..20 {
+        let res = app.sign_in_response(&format!("guess{i}"), "wrong password", None).await;
+        assert!(location(&res).contains("error=invalid"));
+    }
+    let res = app.sign_in_response("root", PASSWORD, None).await;
+    assert!(location(&res).contains("error=rate"), "{}", location(&res));
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_nonce_csp() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/login", "").await;
+    let h = res.headers().clone();
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    let csp = h["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce in CSP");
+    let body = res.text().await.unwrap();
+    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "scripts carry the response's nonce");
+    assert!(body.contains("<label for=\"username\">Username</label>"));
+    assert!(body.contains("<label for=\"password\">Password</label>"));
+    assert!(body.contains(">Sign in</button>"));
+
+    for path in ["/healthz", "/does-not-exist"] {
+        let res = app.get(path, "").await;
+        assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
+        assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    }
+}
+
+#[tokio::test]
+async fn https_issuer_makes_cookies_secure() {
+    let app = TestApp::spawn_with(|s| {
+        s.issuer = Some(clavis::config::Issuer::parse("https://auth.example.com").unwrap());
+    })
+    .await;
+    app.add_user("root", true).await;
+    let res = app.get("/login", "").await;
+    assert!(set_cookie_header(&res, "clavis_csrf").unwrap().contains("; Secure"));
+    let res = app.sign_in_response("root", PASSWORD, None).await;
+    let header = set_cookie_header(&res, "clavis_session").expect("session cookie");
+    assert!(header.contains("; Secure"), "{header}");
+}
+
+#[tokio::test]
+async fn health_and_not_found() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz", "").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ok");
+    let res = app.get("/no/such/page", "").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+}
