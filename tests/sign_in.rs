@@ -127,7 +127,17 @@ async fn sign_in_without_csrf_token_or_from_another_site_is_refused() {
         .send()
         .await
         .unwrap();
-    for res in [no_token, no_cookie, wrong_token, cross_site] {
+    let cross_site_fetch = app
+        .http
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .header("origin", "null")
+        .header("sec-fetch-site", "cross-site")
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    for res in [no_token, no_cookie, wrong_token, cross_site, cross_site_fetch] {
         assert_eq!(res.status(), 303);
         assert!(set_cookie(&res, "clavis_session").is_none());
         assert!(location(&res).contains("error=expired"), "{}", location(&res));
@@ -142,6 +152,18 @@ async fn sign_in_without_csrf_token_or_from_another_site_is_refused() {
         .await
         .unwrap();
     assert!(set_cookie(&same_site, "clavis_session").is_some());
+    // What Chromium sends for our own form under `Referrer-Policy: no-referrer`.
+    let browser = app
+        .http
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookie(&browser, "clavis_session").is_some(), "{}", location(&browser));
 }
 
 #[tokio::test]

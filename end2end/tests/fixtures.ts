@@ -28,11 +28,14 @@ export async function shot(page: Page, testInfo: TestInfo, name: string) {
   await testInfo.attach(name, { path: file, contentType: "image/png" });
 }
 
-/** Fails the test on any browser console error: CSP violations and hydration errors show up there. */
-export function watchConsole(page: Page): () => void {
+/**
+ * Fails the test on any browser console error: CSP violations and hydration errors show up there.
+ * `expected` lists messages the test provokes on purpose (e.g. Chromium logs a 403 page load).
+ */
+export function watchConsole(page: Page, expected: RegExp[] = []): () => void {
   const errors: string[] = [];
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
+    if (m.type() === "error" && !expected.some((re) => re.test(m.text()))) errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(String(e)));
   return () => expect(errors, "browser console errors").toEqual([]);

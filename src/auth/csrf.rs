@@ -34,7 +34,7 @@ pub async fn ensure_login_cookie(secure: bool, mut req: Request, next: Next) -> 
 
 /// Paths that may render a page; assets, health checks and the APIs never need the cookie.
 fn is_page_path(path: &str) -> bool {
-    !(path.starts_with("/pkg/") || path.starts_with("/api/") || path == "/healthz" || path == "/robots.txt")
+    !(path.starts_with("/pkg/") || path.starts_with("/api/") || path == "/healthz" || path == "/robots.txt" || path == "/favicon.svg")
 }
 
 /// The sign-in CSRF token of this browser (from its cookie).
@@ -46,17 +46,20 @@ pub fn verify_login_token(headers: &HeaderMap, offered: &str) -> bool {
     login_token(headers).is_some_and(|t| !offered.is_empty() && token::constant_time_eq(t, offered))
 }
 
-/// False when the browser says the request comes from another site. Requests without these
-/// headers (old browsers, scripts) still need the token.
+/// False when the browser says the request comes from another site. `Sec-Fetch-Site` is asked
+/// first: browsers send it whatever the referrer policy, while under our `no-referrer` policy they
+/// send `Origin: null` even for our own forms, so `null` tells nothing. Requests with neither
+/// header (old browsers, scripts) still need the token.
 pub fn same_origin(headers: &HeaderMap, issuer: &Issuer) -> bool {
-    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
-        return false;
+    match headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or_default()) {
+        Some("same-origin" | "none") => return true,
+        Some(_) => return false,
+        None => {}
     }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
+    let origin = match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        None | Some(Ok("null")) => return true,
+        Some(Ok(o)) => o,
+        Some(Err(_)) => return false,
     };
     if origin == issuer.origin() {
         return true;
@@ -87,7 +90,10 @@ mod tests {
             (&[][..], true),
             (&[("origin", "https://auth.example.com")][..], true),
             (&[("origin", "https://evil.example")][..], false),
-            (&[("origin", "null")][..], false),
+            (&[("origin", "null")][..], true),
+            (&[("origin", "null"), ("sec-fetch-site", "same-origin")][..], true),
+            (&[("origin", "null"), ("sec-fetch-site", "cross-site")][..], false),
+            (&[("origin", "https://auth.example.com"), ("sec-fetch-site", "same-site")][..], false),
             (&[("origin", "http://localhost:3000"), ("host", "localhost:3000")][..], true),
             (&[("origin", "http://evil.example"), ("host", "localhost:3000")][..], false),
             (&[("sec-fetch-site", "cross-site")][..], false),
