@@ -2,7 +2,10 @@
 
 mod common;
 
-use std::{io::Write, process::{Command, Output, Stdio}};
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
 
 use common::{TestApp, TestDb, bin};
 
@@ -35,7 +38,11 @@ async fn user_count(url: &str) -> i64 {
 #[tokio::test]
 async fn user_add_creates_a_user_who_can_sign_in() {
     let db = TestDb::fresh().await;
-    let out = clavis(&db.url, &["user", "add", "--username", "Admin", "--password-stdin", "--admin"], "s3cret-pass\n");
+    let out = clavis(
+        &db.url,
+        &["user", "add", "--username", "Admin", "--password-stdin", "--admin"],
+        "s3cret-pass\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "created admin admin");
 

@@ -77,7 +77,13 @@ async fn anonymous_visitors_are_sent_to_sign_in_and_back() {
 async fn next_never_leaves_the_site() {
     let app = TestApp::spawn().await;
     app.add_user("root", true).await;
-    for next in ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/\t/evil.example"] {
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+    ] {
         let res = app.sign_in_response("root", PASSWORD, Some(next)).await;
         assert_eq!(res.status(), 303, "{next:?}");
         assert_eq!(location(&res), "/", "{next:?}");
@@ -118,51 +124,33 @@ async fn sign_in_without_csrf_token_or_from_another_site_is_refused() {
     let mut forged = creds.to_vec();
     forged.push(("csrf", "forged"));
     let wrong_token = app.post_form("/login", &cookie, &forged).await;
-    let cross_site = app
-        .http
-        .post(app.url("/login"))
-        .header("cookie", &cookie)
-        .header("origin", "https://evil.example")
-        .form(&with_token)
-        .send()
-        .await
-        .unwrap();
+    let cross_site =
+        app.post_form_with("/login", &cookie, &[("origin", "https://evil.example")], &with_token).await;
     let cross_site_fetch = app
-        .http
-        .post(app.url("/login"))
-        .header("cookie", &cookie)
-        .header("origin", "null")
-        .header("sec-fetch-site", "cross-site")
-        .form(&with_token)
-        .send()
-        .await
-        .unwrap();
+        .post_form_with(
+            "/login",
+            &cookie,
+            &[("origin", "null"), ("sec-fetch-site", "cross-site")],
+            &with_token,
+        )
+        .await;
     for res in [no_token, no_cookie, wrong_token, cross_site, cross_site_fetch] {
         assert_eq!(res.status(), 303);
         assert!(set_cookie(&res, "clavis_session").is_none());
         assert!(location(&res).contains("error=expired"), "{}", location(&res));
     }
-    let same_site = app
-        .http
-        .post(app.url("/login"))
-        .header("cookie", &cookie)
-        .header("origin", app.base.as_str())
-        .form(&with_token)
-        .send()
-        .await
-        .unwrap();
+    let same_site =
+        app.post_form_with("/login", &cookie, &[("origin", app.base.as_str())], &with_token).await;
     assert!(set_cookie(&same_site, "clavis_session").is_some());
     // What Chromium sends for our own form under `Referrer-Policy: no-referrer`.
     let browser = app
-        .http
-        .post(app.url("/login"))
-        .header("cookie", &cookie)
-        .header("origin", "null")
-        .header("sec-fetch-site", "same-origin")
-        .form(&with_token)
-        .send()
-        .await
-        .unwrap();
+        .post_form_with(
+            "/login",
+            &cookie,
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+            &with_token,
+        )
+        .await;
     assert!(set_cookie(&browser, "clavis_session").is_some(), "{}", location(&browser));
 }
 
@@ -272,7 +260,9 @@ async fn pages_carry_security_headers_and_a_nonce_csp() {
     for path in ["/healthz", "/does-not-exist"] {
         let res = app.get(path, "").await;
         assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
-        assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert!(
+            res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'")
+        );
     }
 }
 

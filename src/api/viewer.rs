@@ -35,7 +35,13 @@ pub async fn get_viewer() -> Result<Viewer, ApiError> {
             // Reached by a server-function call without the cookie (it expired): issue one.
             let t = token::random_token();
             if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                let c = cookie::set(cookie::LOGIN_CSRF, &t, None, cookie::SameSite::Strict, state.issuer.is_https());
+                let c = cookie::set(
+                    cookie::LOGIN_CSRF,
+                    &t,
+                    None,
+                    cookie::SameSite::Strict,
+                    state.issuer.is_https(),
+                );
                 res.append_header(http::header::SET_COOKIE, c);
             }
             t

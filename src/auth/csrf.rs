@@ -34,7 +34,11 @@ pub async fn ensure_login_cookie(secure: bool, mut req: Request, next: Next) -> 
 
 /// Paths that may render a page; assets, health checks and the APIs never need the cookie.
 fn is_page_path(path: &str) -> bool {
-    !(path.starts_with("/pkg/") || path.starts_with("/api/") || path == "/healthz" || path == "/robots.txt" || path == "/favicon.svg")
+    !(path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path == "/healthz"
+        || path == "/robots.txt"
+        || path == "/favicon.svg")
 }
 
 /// The sign-in CSRF token of this browser (from its cookie).

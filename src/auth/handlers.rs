@@ -49,9 +49,14 @@ pub async fn login(
         return again(LoginProblem::Expired);
     }
     let now = Instant::now();
-    let user_key = format!("u:{}", form.username.chars().take(Username::MAX_LEN).collect::<String>().to_ascii_lowercase());
+    let user_key = format!(
+        "u:{}",
+        form.username.chars().take(Username::MAX_LEN).collect::<String>().to_ascii_lowercase()
+    );
     let ip_key = format!("ip:{}", peer.ip());
-    if let Err(wait) = state.limits.per_user.check(&user_key, now).and(state.limits.per_ip.check(&ip_key, now)) {
+    if let Err(wait) =
+        state.limits.per_user.check(&user_key, now).and(state.limits.per_ip.check(&ip_key, now))
+    {
         return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) });
     }
     match authenticate(&state, &form.username, form.password).await {
@@ -97,7 +102,11 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
     match session::from_headers(&state.db, &headers).await {
         Ok(Some(s)) if !csrf::same_origin(&headers, &state.issuer) || !s.verify_csrf(&form.csrf) => {
             (StatusCode::FORBIDDEN, "Sign-out refused: the form did not come from this site.").into_response()
@@ -105,7 +114,8 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form
         Ok(_) => match session::end(&state.db, &headers).await {
             Ok(()) => {
                 let mut res = Redirect::to("/login").into_response();
-                let clear = cookie::set(cookie::SESSION, "", Some(0), cookie::SameSite::Lax, state.issuer.is_https());
+                let clear =
+                    cookie::set(cookie::SESSION, "", Some(0), cookie::SameSite::Lax, state.issuer.is_https());
                 res.headers_mut().append(header::SET_COOKIE, clear);
                 res
             }
@@ -156,7 +166,13 @@ fn login_again(next: &LocalPath, username: &str, problem: LoginProblem) -> Respo
 
 fn with_session_cookie(redirect: Redirect, secret: &str, state: &AppState) -> Response {
     let mut res = redirect.into_response();
-    let c = cookie::set(cookie::SESSION, secret, Some(session::SESSION_TTL_SECS), cookie::SameSite::Lax, state.issuer.is_https());
+    let c = cookie::set(
+        cookie::SESSION,
+        secret,
+        Some(session::SESSION_TTL_SECS),
+        cookie::SameSite::Lax,
+        state.issuer.is_https(),
+    );
     res.headers_mut().append(header::SET_COOKIE, c);
     res
 }
@@ -164,5 +180,6 @@ fn with_session_cookie(redirect: Redirect, secret: &str, state: &AppState) -> Re
 /// Logs the detail, shows the user a plain apology.
 pub fn internal_error(e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "request failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the server. Please try again.").into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the server. Please try again.")
+        .into_response()
 }

@@ -63,8 +63,14 @@ pub async fn start(db: &Db, user_id: i64, old_headers: &HeaderMap) -> Result<Str
     let secret = token::random_token();
     let now = now_unix();
     let old = cookie::get(old_headers, cookie::SESSION).map(token::digest);
-    db.create_session(&token::digest(&secret), old.as_ref().map(|d| d.as_slice()), user_id, now, now + SESSION_TTL_SECS)
-        .await?;
+    db.create_session(
+        &token::digest(&secret),
+        old.as_ref().map(|d| d.as_slice()),
+        user_id,
+        now,
+        now + SESSION_TTL_SECS,
+    )
+    .await?;
     Ok(secret)
 }
 

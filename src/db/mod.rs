@@ -8,9 +8,9 @@ pub mod users;
 use std::time::Duration;
 
 use sqlx::{
+    AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::Migrator,
-    AnyPool, Executor,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

@@ -25,10 +25,7 @@ impl Db {
     ) -> Result<(), DbError> {
         let mut tx = self.pool().begin().await?;
         if let Some(old) = replaces {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut *tx).await?;
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
             .bind(user_id)
@@ -72,10 +69,7 @@ impl Db {
     }
 
     pub async fn delete_session(&self, id_hash: &[u8]) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(self.pool())
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(self.pool()).await?;
         Ok(())
     }
 }

@@ -41,8 +41,7 @@ impl LocalPath {
 
     /// `next` when it is a local path, `/` otherwise: a bad `next` must not block sign-in.
     pub fn or_home(raw: Option<&str>) -> Self {
-        raw.and_then(|r| Self::parse(r).ok())
-            .unwrap_or_else(|| Self("/".to_string()))
+        raw.and_then(|r| Self::parse(r).ok()).unwrap_or_else(|| Self("/".to_string()))
     }
 
     pub fn as_str(&self) -> &str {

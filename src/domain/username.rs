@@ -24,10 +24,7 @@ impl Username {
             return Err(UsernameError::Empty);
         }
         // Checked before the length so a long non-ASCII string gets the more useful message.
-        if !raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
             return Err(UsernameError::InvalidCharacter);
         }
         if raw.len() > Self::MAX_LEN {

@@ -91,10 +91,8 @@ impl TestApp {
         tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
-        let http = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
+        let http =
+            Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
         Self { addr, base: format!("http://{addr}"), db, http, shutdown: Some(tx) }
     }
 
@@ -105,9 +103,10 @@ impl TestApp {
     /// Creates a user straight through the data layer, as `clavis user add` does.
     pub async fn add_user(&self, username: &str, admin: bool) {
         let db = Db::connect(&self.db.url).await.expect("connect");
-        let hash = clavis::auth::password::hash(clavis::domain::Password::parse_new(PASSWORD.into()).unwrap())
-            .await
-            .expect("hash");
+        let hash =
+            clavis::auth::password::hash(clavis::domain::Password::parse_new(PASSWORD.into()).unwrap())
+                .await
+                .expect("hash");
         let role = if admin { clavis::domain::Role::Admin } else { clavis::domain::Role::User };
         db.insert_user(&clavis::domain::Username::parse(username).unwrap(), &hash, role)
             .await
@@ -124,9 +123,23 @@ impl TestApp {
     }
 
     pub async fn post_form(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Response {
+        self.post_form_with(path, cookies, &[], form).await
+    }
+
+    /// `post_form` with extra request headers (what a browser adds: Origin, Sec-Fetch-Site).
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        cookies: &str,
+        headers: &[(&str, &str)],
+        form: &[(&str, &str)],
+    ) -> Response {
         let mut req = self.http.post(self.url(path)).form(form);
         if !cookies.is_empty() {
             req = req.header(header::COOKIE, cookies);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         req.send().await.expect("POST")
     }
@@ -163,9 +176,8 @@ impl TestApp {
 
 /// The value a response sets for cookie `name`.
 pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
-    set_cookie_header(res, name).and_then(|h| {
-        h.split(';').next().and_then(|p| p.split_once('=')).map(|(_, v)| v.to_string())
-    })
+    set_cookie_header(res, name)
+        .and_then(|h| h.split(';').next().and_then(|p| p.split_once('=')).map(|(_, v)| v.to_string()))
 }
 
 /// The whole `Set-Cookie` header for `name` (to check its attributes).
@@ -179,11 +191,7 @@ pub fn set_cookie_header(res: &Response, name: &str) -> Option<String> {
 }
 
 pub fn location(res: &Response) -> String {
-    res.headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+    res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
 /// The `value` of `<input ... name="{name}" value="...">` in server-rendered HTML.
