@@ -18,7 +18,7 @@ Create the first administrator from another shell in this folder:
 
     $BIN user add --username admin --password-stdin --admin
 
-(type the password, at least 8 characters, then press Enter and Ctrl-D), then sign in at
+(type the password at the prompt: at least 8 characters, not echoed), then sign in at
 http://$ADDR/login. Stop the server with Ctrl-C.
 
 MSG

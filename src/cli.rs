@@ -118,13 +118,18 @@ async fn user_add(settings: Settings, raw_username: &str, admin: bool) -> Result
             println!("created {} {username}", role.as_str());
             Ok(())
         }
-        Err(DbError::Duplicate) => Err(CliError::Input(format!("username: '{username}' is already taken"))),
+        Err(DbError::Duplicate) => Err(CliError::Input(format!("username '{username}' is already taken"))),
         Err(e) => Err(e.into()),
     }
 }
 
-/// The whole of standard input, without the final line break `echo` or a terminal adds.
+/// The whole of standard input, without the final line break `echo` or a terminal adds. At a
+/// terminal it asks, and the typed password is not echoed (nor left in the scrollback).
 fn read_password_stdin() -> Result<String, CliError> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return rpassword::prompt_password("Password (input hidden): ")
+            .map_err(|e| CliError::Input(format!("password: cannot read from the terminal: {e}")));
+    }
     let mut raw = String::new();
     std::io::stdin()
         .take(64 * 1024)

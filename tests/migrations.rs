@@ -59,7 +59,7 @@ async fn postgres_schema(admin_url: &str) -> (Columns, BTreeSet<String>) {
     .unwrap();
     let indexes: Vec<(String,)> = sqlx::query_as(
         "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' \
-         AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'",
+         AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
     )
     .fetch_all(db.pool())
     .await

@@ -1,0 +1,375 @@
+//! The `clients` table. Secrets arrive here already hashed; only digests and the last four
+//! characters are stored.
+
+use std::num::NonZeroU32;
+
+use super::{Db, DbError, unique_violation};
+use crate::domain::client::{
+    AccessLifetime, AuthMethod, Client, ClientAuth, ClientId, ClientPage, ClientScope, ClientSpec,
+    ClientSummary, ListQuery, Pkce, RedirectUris, RefreshCount, RefreshLifetime, SecretInfo, SortKey,
+    StateFilter,
+};
+
+/// A new secret, as stored: its SHA-256 digest and its last four characters (for display).
+pub struct StoredSecret {
+    pub digest: [u8; 32],
+    pub last4: String,
+}
+
+/// What an edit does to the secret, decided by the caller from the old and new auth methods.
+pub enum SecretChange {
+    Keep,
+    /// Switched to `none`: the secret (and any previous one) is deleted.
+    Remove,
+    /// Switched from `none` to a secret method: a new secret is issued.
+    Issue(StoredSecret),
+}
+
+const CLIENT_COLUMNS: &str = "client_id, name, redirect_uris, auth_method, require_pkce, scope, description, \
+     version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, active, \
+     secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    redirect_uris: String,
+    auth_method: String,
+    require_pkce: i64,
+    scope: String,
+    description: Option<String>,
+    version: Option<String>,
+    access_lifetime_secs: Option<i64>,
+    refresh_lifetime_secs: Option<i64>,
+    refresh_count_limit: Option<i64>,
+    consent: i64,
+    rate_limit: Option<i64>,
+    active: i64,
+    secret_last4: Option<String>,
+    secret_created_at: Option<i64>,
+    old_secret_expires_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn corrupt(column: &str, e: impl std::fmt::Display) -> DbError {
+    DbError::Corrupt(format!("clients.{column}: {e}"))
+}
+
+fn seconds(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
+    u32::try_from(v).ok().and_then(NonZeroU32::new).ok_or_else(|| corrupt(column, v))
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = DbError;
+
+    fn try_from(r: ClientRow) -> Result<Self, DbError> {
+        let uris: Vec<String> =
+            serde_json::from_str(&r.redirect_uris).map_err(|e| corrupt("redirect_uris", e))?;
+        let method = AuthMethod::parse(&r.auth_method).map_err(|e| corrupt("auth_method", e))?;
+        let pkce = if r.require_pkce == 1 { Pkce::Required } else { Pkce::Optional };
+        let spec = ClientSpec {
+            name: crate::domain::client::ClientName::parse(&r.name).map_err(|e| corrupt("name", e))?,
+            redirect_uris: RedirectUris::parse_list(uris.iter().map(String::as_str))
+                .map_err(|e| corrupt("redirect_uris", e))?,
+            auth: ClientAuth::new(method, pkce).map_err(|e| corrupt("auth_method", e))?,
+            scope: ClientScope::parse(&r.scope).map_err(|e| corrupt("scope", e))?,
+            description: r.description,
+            version: r.version,
+            access_lifetime: match r.access_lifetime_secs {
+                None => AccessLifetime::Global,
+                Some(-1) => AccessLifetime::Never,
+                Some(s) => AccessLifetime::Seconds(seconds("access_lifetime_secs", s)?),
+            },
+            refresh_lifetime: match r.refresh_lifetime_secs {
+                None => RefreshLifetime::Global,
+                Some(s) => RefreshLifetime::Seconds(seconds("refresh_lifetime_secs", s)?),
+            },
+            refresh_count: match r.refresh_count_limit {
+                None => RefreshCount::Unlimited,
+                Some(n) => {
+                    RefreshCount::Limit(u32::try_from(n).map_err(|e| corrupt("refresh_count_limit", e))?)
+                }
+            },
+            consent: r.consent == 1,
+            rate_limit: r.rate_limit.map(|n| seconds("rate_limit", n)).transpose()?,
+        };
+        let secret = match (spec.auth.has_secret(), r.secret_last4, r.secret_created_at) {
+            (true, Some(last4), Some(created_at)) => {
+                Some(SecretInfo { last4, created_at, previous_valid_until: r.old_secret_expires_at })
+            }
+            (false, None, None) => None,
+            _ => return Err(corrupt("secret_last4", "does not match auth_method")),
+        };
+        Ok(Client {
+            client_id: ClientId::parse(&r.client_id).map_err(|e| corrupt("client_id", e))?,
+            spec,
+            active: r.active == 1,
+            secret,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The spec's columns, in the order of [`SPEC_COLUMNS`].
+struct SpecValues {
+    name: String,
+    name_key: String,
+    redirect_uris: String,
+    auth_method: &'static str,
+    require_pkce: i64,
+    scope: &'static str,
+    description: Option<String>,
+    version: Option<String>,
+    access_lifetime_secs: Option<i64>,
+    refresh_lifetime_secs: Option<i64>,
+    refresh_count_limit: Option<i64>,
+    consent: i64,
+    rate_limit: Option<i64>,
+}
+
+impl SpecValues {
+    fn of(spec: &ClientSpec) -> Result<Self, DbError> {
+        let uris: Vec<&str> = spec.redirect_uris.iter().map(|u| u.as_str()).collect();
+        Ok(Self {
+            name: spec.name.to_string(),
+            name_key: spec.name.as_str().to_lowercase(),
+            redirect_uris: serde_json::to_string(&uris).map_err(|e| corrupt("redirect_uris", e))?,
+            auth_method: spec.auth.method().as_str(),
+            require_pkce: i64::from(spec.auth.pkce() == Pkce::Required),
+            scope: spec.scope.as_str(),
+            description: spec.description.clone(),
+            version: spec.version.clone(),
+            access_lifetime_secs: match spec.access_lifetime {
+                AccessLifetime::Global => None,
+                AccessLifetime::Never => Some(-1),
+                AccessLifetime::Seconds(s) => Some(i64::from(s.get())),
+            },
+            refresh_lifetime_secs: match spec.refresh_lifetime {
+                RefreshLifetime::Global => None,
+                RefreshLifetime::Seconds(s) => Some(i64::from(s.get())),
+            },
+            refresh_count_limit: match spec.refresh_count {
+                RefreshCount::Unlimited => None,
+                RefreshCount::Limit(n) => Some(i64::from(n)),
+            },
+            consent: i64::from(spec.consent),
+            rate_limit: spec.rate_limit.map(|n| i64::from(n.get())),
+        })
+    }
+
+    fn bind<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        q.bind(self.name)
+            .bind(self.name_key)
+            .bind(self.redirect_uris)
+            .bind(self.auth_method)
+            .bind(self.require_pkce)
+            .bind(self.scope)
+            .bind(self.description)
+            .bind(self.version)
+            .bind(self.access_lifetime_secs)
+            .bind(self.refresh_lifetime_secs)
+            .bind(self.refresh_count_limit)
+            .bind(self.consent)
+            .bind(self.rate_limit)
+    }
+}
+
+impl Db {
+    /// Stores a new, active client. [`DbError::Duplicate`] if the client ID exists.
+    pub async fn insert_client(
+        &self,
+        client_id: &ClientId,
+        spec: &ClientSpec,
+        secret: Option<&StoredSecret>,
+        now: i64,
+    ) -> Result<(), DbError> {
+        let q = sqlx::query(
+            "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
+             version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
+             client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18)",
+        );
+        SpecValues::of(spec)?
+            .bind(q)
+            .bind(client_id.as_str())
+            .bind(secret.map(|s| s.digest.to_vec()))
+            .bind(secret.map(|s| s.last4.clone()))
+            .bind(secret.map(|_| now))
+            .bind(now)
+            .execute(self.pool())
+            .await
+            .map_err(unique_violation)?;
+        Ok(())
+    }
+
+    pub async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, DbError> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = $1");
+        let row: Option<ClientRow> =
+            sqlx::query_as(&sql).bind(client_id.as_str()).fetch_optional(self.pool()).await?;
+        row.map(Client::try_from).transpose()
+    }
+
+    /// Replaces the client's settings. `false` when the client does not exist (an edit racing a
+    /// delete never brings it back).
+    pub async fn update_client(
+        &self,
+        client_id: &ClientId,
+        spec: &ClientSpec,
+        secret: SecretChange,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let secret_sql = match secret {
+            SecretChange::Keep => "",
+            SecretChange::Remove | SecretChange::Issue(_) => {
+                ", secret_digest = $16, secret_last4 = $17, secret_created_at = $18, \
+                 old_secret_digest = NULL, old_secret_expires_at = NULL"
+            }
+        };
+        let sql = format!(
+            "UPDATE clients SET name = $1, name_key = $2, redirect_uris = $3, auth_method = $4, require_pkce = $5, \
+             scope = $6, description = $7, version = $8, access_lifetime_secs = $9, refresh_lifetime_secs = $10, \
+             refresh_count_limit = $11, consent = $12, rate_limit = $13, updated_at = $14{secret_sql} \
+             WHERE client_id = $15"
+        );
+        let mut q = SpecValues::of(spec)?.bind(sqlx::query(&sql)).bind(now).bind(client_id.as_str());
+        match secret {
+            SecretChange::Keep => {}
+            SecretChange::Remove => q = q.bind(None::<Vec<u8>>).bind(None::<String>).bind(None::<i64>),
+            SecretChange::Issue(s) => q = q.bind(s.digest.to_vec()).bind(s.last4).bind(Some(now)),
+        }
+        Ok(q.execute(self.pool()).await?.rows_affected() == 1)
+    }
+
+    /// Deletes the client; what was issued to it goes with it (foreign keys cascade).
+    pub async fn delete_client(&self, client_id: &ClientId) -> Result<bool, DbError> {
+        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id.as_str())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_client_active(
+        &self,
+        client_id: &ClientId,
+        active: bool,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query("UPDATE clients SET active = $1, updated_at = $2 WHERE client_id = $3")
+            .bind(i64::from(active))
+            .bind(now)
+            .bind(client_id.as_str())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Installs a new secret. With `old_valid_until` the current one keeps working until then;
+    /// without, it stops at once. `false` when there is no such confidential client.
+    pub async fn regenerate_client_secret(
+        &self,
+        client_id: &ClientId,
+        secret: &StoredSecret,
+        old_valid_until: Option<i64>,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE clients SET \
+               old_secret_digest = CASE WHEN $1 IS NULL THEN NULL ELSE secret_digest END, \
+               old_secret_expires_at = $1, \
+               secret_digest = $2, secret_last4 = $3, secret_created_at = $4, updated_at = $4 \
+             WHERE client_id = $5 AND auth_method <> 'none'",
+        )
+        .bind(old_valid_until)
+        .bind(secret.digest.to_vec())
+        .bind(secret.last4.as_str())
+        .bind(now)
+        .bind(client_id.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// One page of the list and the number of all matching clients, in one round trip.
+    pub async fn list_clients(&self, query: &ListQuery) -> Result<ClientPage, DbError> {
+        let q = query.clone().normalized();
+        let mut filters = Vec::new();
+        if !q.search.is_empty() {
+            filters.push("(name_key LIKE $1 ESCAPE '\\' OR client_id LIKE $2 ESCAPE '\\')");
+        }
+        match q.state {
+            StateFilter::All => {}
+            StateFilter::Active => filters.push("active = 1"),
+            StateFilter::Inactive => filters.push("active = 0"),
+        }
+        let filter =
+            if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        // Whitelisted fragments only; the id breaks ties so pages never overlap.
+        let order = match q.sort {
+            SortKey::Name => format!("name_key {dir}, id {dir}"),
+            SortKey::ClientId => format!("client_id {dir}"),
+            SortKey::State => format!("active {dir}, created_at DESC, id DESC"),
+            SortKey::Created => format!("created_at {dir}, id {dir}"),
+        };
+        let (limit_p, offset_p) = if q.search.is_empty() { ("$1", "$2") } else { ("$3", "$4") };
+        let sql = format!(
+            "SELECT client_id, name, active, created_at, COUNT(*) OVER () AS total FROM clients {filter} \
+             ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}"
+        );
+        let mut sq = sqlx::query_as::<_, (String, String, i64, i64, i64)>(&sql);
+        if !q.search.is_empty() {
+            let pattern = format!("%{}%", escape_like(&q.search.to_lowercase()));
+            let id_pattern = format!("%{}%", escape_like(&q.search));
+            sq = sq.bind(pattern).bind(id_pattern);
+        }
+        let offset = i64::try_from(q.offset()).unwrap_or(i64::MAX);
+        let rows = sq.bind(i64::from(q.per_page)).bind(offset).fetch_all(self.pool()).await?;
+        let total = match rows.first() {
+            Some(r) => u64::try_from(r.4).unwrap_or(0),
+            // Past the last page: the window function had no row to report on.
+            None if q.page > 1 => self.count_clients(&q).await?,
+            None => 0,
+        };
+        let rows = rows
+            .into_iter()
+            .map(|(client_id, name, active, created_at, _)| ClientSummary {
+                client_id,
+                name,
+                active: active == 1,
+                created_at,
+            })
+            .collect();
+        Ok(ClientPage { rows, total })
+    }
+
+    async fn count_clients(&self, q: &ListQuery) -> Result<u64, DbError> {
+        let first = ListQuery { page: 1, per_page: 25, ..q.clone() };
+        Ok(Box::pin(self.list_clients(&first)).await?.total)
+    }
+}
+
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_escaping() {
+        assert_eq!(super::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}
