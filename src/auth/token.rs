@@ -14,6 +14,14 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// 128 bits from the OS RNG as URL-safe text (22 characters): public identifiers.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Proves the OS RNG is usable before the server accepts requests.
 pub fn check_rng() -> Result<(), getrandom::Error> {
     getrandom::fill(&mut [0u8; 32])

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 pub use auth::{AuthMethod, ClientAuth, ClientAuthError, Pkce, SecretMethod};
 pub use list::{ClientPage, ClientSummary, ListQuery, SortKey, StateFilter};
 pub use name::{ClientName, ClientNameError};
-pub use options::{AccessLifetime, ClientScope, OptionError, RefreshCount, RefreshLifetime};
+pub use options::{
+    AccessLifetime, ClientScope, OptionError, RefreshCount, RefreshLifetime, SecretGrace, SecretGraceError,
+};
 pub use record::{Client, ClientId, ClientIdError, SecretInfo};
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUris, RedirectUrisError};
 

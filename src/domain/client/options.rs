@@ -164,3 +164,42 @@ mod tests {
         assert_eq!(parse_text("bell\u{7}", 1000, true), Err(OptionError::ControlCharacter));
     }
 }
+
+/// How long a replaced secret keeps working after "Regenerate secret", so apps can roll over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretGrace {
+    None,
+    OneHour,
+    OneDay,
+}
+
+impl SecretGrace {
+    pub fn parse(raw: &str) -> Result<Self, SecretGraceError> {
+        match raw {
+            "none" | "0" => Ok(SecretGrace::None),
+            "1h" => Ok(SecretGrace::OneHour),
+            "24h" => Ok(SecretGrace::OneDay),
+            _ => Err(SecretGraceError),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretGrace::None => "none",
+            SecretGrace::OneHour => "1h",
+            SecretGrace::OneDay => "24h",
+        }
+    }
+
+    pub fn seconds(self) -> Option<i64> {
+        match self {
+            SecretGrace::None => None,
+            SecretGrace::OneHour => Some(3600),
+            SecretGrace::OneDay => Some(86_400),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("grace period must be none, 1h or 24h")]
+pub struct SecretGraceError;

@@ -1,5 +1,8 @@
-//! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`. Bad input gets a
-//! one-line error naming the field on stderr and exit code 2, and nothing is written.
+//! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`.
+//! Bad input gets a one-line error naming the field on stderr and exit code 2, and nothing is
+//! written.
+
+mod client;
 
 use std::{io::Read, process::ExitCode};
 
@@ -21,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Run the server (the default).
     Serve,
@@ -29,6 +33,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage OAuth2 clients.
+    #[command(subcommand)]
+    Client(client::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -74,6 +81,7 @@ pub async fn run() -> ExitCode {
             Command::User(UserCommand::Add { username, password_stdin: _, admin }) => {
                 user_add(settings, &username, admin).await
             }
+            Command::Client(command) => client_command(settings, command).await,
         },
     };
     match result {
@@ -101,6 +109,16 @@ async fn migrate(settings: Settings) -> Result<(), CliError> {
     db.close().await;
     println!("migrations applied");
     Ok(())
+}
+
+async fn client_command(settings: Settings, command: client::ClientCommand) -> Result<(), CliError> {
+    // Bad input is refused before the database is opened (or created).
+    client::precheck(&command)?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    let result = client::run(&db, command).await;
+    db.close().await;
+    result
 }
 
 async fn user_add(settings: Settings, raw_username: &str, admin: bool) -> Result<(), CliError> {

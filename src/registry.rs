@@ -1,0 +1,134 @@
+//! The client registry's operations, shared by the admin server functions and the CLI: validate
+//! through the domain, generate identifiers and secrets, hash, persist. Callers check who may act.
+
+use std::fmt;
+
+use crate::{
+    auth::token,
+    db::{
+        Db, DbError,
+        clients::{SecretChange, StoredSecret},
+        now_unix,
+    },
+    domain::client::{Client, ClientForm, ClientId, ClientPage, FieldErrors, ListQuery, SecretGrace},
+};
+
+/// A client secret in the clear: exists only between generation and the one time it is shown.
+pub struct PlainSecret(String);
+
+impl PlainSecret {
+    fn generate() -> (Self, StoredSecret) {
+        let secret = token::random_token();
+        let stored = StoredSecret {
+            digest: token::digest(&secret),
+            last4: secret[secret.len().saturating_sub(4)..].to_string(),
+        };
+        (Self(secret), stored)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PlainSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PlainSecret(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("no client has this client_id")]
+    NotFound,
+    #[error("this client uses authentication method none: it has no secret")]
+    NoSecret,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Registers a new, active client; the secret (for confidential clients) is returned once.
+pub async fn create(db: &Db, form: &ClientForm) -> Result<(Client, Option<PlainSecret>), RegistryError> {
+    let spec = form.validate().map_err(RegistryError::Invalid)?;
+    let (plain, stored) = match spec.auth.has_secret() {
+        true => {
+            let (p, s) = PlainSecret::generate();
+            (Some(p), Some(s))
+        }
+        false => (None, None),
+    };
+    let now = now_unix();
+    // 128 random bits do not collide in practice; a second draw covers the impossible.
+    let mut attempt = 0;
+    let client_id = loop {
+        let id = ClientId::parse(&token::random_id()).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        match db.insert_client(&id, &spec, stored.as_ref(), now).await {
+            Ok(()) => break id,
+            Err(DbError::Duplicate) if attempt == 0 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok((get(db, &client_id).await?, plain))
+}
+
+pub async fn get(db: &Db, client_id: &ClientId) -> Result<Client, RegistryError> {
+    db.find_client(client_id).await?.ok_or(RegistryError::NotFound)
+}
+
+pub async fn list(db: &Db, query: &ListQuery) -> Result<ClientPage, RegistryError> {
+    Ok(db.list_clients(query).await?)
+}
+
+/// Saves an edited client. Switching to `none` deletes the secret; switching from `none` to a
+/// secret method issues a new one, returned once.
+pub async fn update(
+    db: &Db,
+    client_id: &ClientId,
+    form: &ClientForm,
+) -> Result<(Client, Option<PlainSecret>), RegistryError> {
+    let spec = form.validate().map_err(RegistryError::Invalid)?;
+    let current = get(db, client_id).await?;
+    let (change, plain) = match (current.spec.auth.has_secret(), spec.auth.has_secret()) {
+        (true, false) => (SecretChange::Remove, None),
+        (false, true) => {
+            let (p, s) = PlainSecret::generate();
+            (SecretChange::Issue(s), Some(p))
+        }
+        _ => (SecretChange::Keep, None),
+    };
+    if !db.update_client(client_id, &spec, change, now_unix()).await? {
+        return Err(RegistryError::NotFound);
+    }
+    Ok((get(db, client_id).await?, plain))
+}
+
+pub async fn set_active(db: &Db, client_id: &ClientId, active: bool) -> Result<Client, RegistryError> {
+    if !db.set_client_active(client_id, active, now_unix()).await? {
+        return Err(RegistryError::NotFound);
+    }
+    get(db, client_id).await
+}
+
+pub async fn delete(db: &Db, client_id: &ClientId) -> Result<(), RegistryError> {
+    if db.delete_client(client_id).await? { Ok(()) } else { Err(RegistryError::NotFound) }
+}
+
+/// Issues a new secret; the old one keeps working for the grace period, if any.
+pub async fn regenerate_secret(
+    db: &Db,
+    client_id: &ClientId,
+    grace: SecretGrace,
+) -> Result<(Client, PlainSecret), RegistryError> {
+    let (plain, stored) = PlainSecret::generate();
+    let now = now_unix();
+    if !db.regenerate_client_secret(client_id, &stored, grace.seconds().map(|s| now + s), now).await? {
+        // Either no such client, or a public one: say which.
+        return Err(match db.find_client(client_id).await? {
+            Some(_) => RegistryError::NoSecret,
+            None => RegistryError::NotFound,
+        });
+    }
+    Ok((get(db, client_id).await?, plain))
+}

@@ -1,0 +1,169 @@
+//! `clavis client ...` run as a user would, against a fresh database.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{TestDb, bin};
+use serde_json::Value;
+
+fn clavis(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(bin()).args(args).env("DATABASE_URL", &db.url).env_remove("RUST_LOG").output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn refused(out: &Output, field: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(field), "names {field}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    err
+}
+
+const ADD: &[&str] = &["client", "add", "--name", "My App", "--redirect-uri", "https://app.example.com/cb"];
+
+fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    base.iter().chain(extra).copied().collect()
+}
+
+#[tokio::test]
+async fn add_prints_the_contract_json() {
+    let db = TestDb::fresh().await;
+    let out = json(&clavis(&db, &with(ADD, &["--json"])));
+    let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["client_id", "client_secret"]);
+    assert_eq!(out["client_secret"].as_str().unwrap().len(), 43);
+
+    let public = json(&clavis(&db, &with(ADD, &["--auth-method", "none", "--json"])));
+    assert!(public.get("client_secret").is_none(), "{public}");
+
+    let show = json(&clavis(&db, &["client", "show", out["client_id"].as_str().unwrap(), "--json"]));
+    assert_eq!(show["auth_method"], "client_secret_post");
+    assert_eq!(show["pkce"], "required");
+    assert_eq!(show["scope"], "full");
+    assert_eq!(show["consent"], true);
+    assert_eq!(show["active"], true);
+    let secret = out["client_secret"].as_str().unwrap();
+    assert_eq!(show["secret"]["last4"], secret[39..]);
+    assert!(!show.to_string().contains(secret), "show never prints the secret");
+}
+
+#[tokio::test]
+async fn every_option_round_trips() {
+    let db = TestDb::fresh().await;
+    let args = with(
+        ADD,
+        &[
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--auth-method",
+            "client_secret_basic",
+            "--pkce",
+            "optional",
+            "--scope",
+            "read",
+            "--no-consent",
+            "--description",
+            "Reporting tool",
+            "--version-label",
+            "2.1",
+            "--access-token-lifetime",
+            "never",
+            "--refresh-token-lifetime",
+            "86400",
+            "--refresh-count",
+            "0",
+            "--rate-limit",
+            "120",
+            "--json",
+        ],
+    );
+    let id = json(&clavis(&db, &args))["client_id"].as_str().unwrap().to_string();
+    let show = json(&clavis(&db, &["client", "show", &id, "--json"]));
+    assert_eq!(
+        show["redirect_uris"],
+        serde_json::json!(["https://app.example.com/cb", "http://127.0.0.1/cb"])
+    );
+    assert_eq!(show["auth_method"], "client_secret_basic");
+    assert_eq!(show["pkce"], "optional");
+    assert_eq!(show["scope"], "read");
+    assert_eq!(show["consent"], false);
+    assert_eq!(show["description"], "Reporting tool");
+    assert_eq!(show["version"], "2.1");
+    assert_eq!(show["access_token_lifetime"], "never");
+    assert_eq!(show["refresh_token_lifetime"], 86400);
+    assert_eq!(show["refresh_count"], 0);
+    assert_eq!(show["rate_limit"], 120);
+}
+
+#[tokio::test]
+async fn bad_input_exits_2_naming_the_field_and_writes_nothing() {
+    let db = TestDb::fresh().await;
+    let err =
+        refused(&clavis(&db, &with(ADD, &["--auth-method", "none", "--pkce", "optional"])), "--auth-method");
+    assert!(err.contains("PKCE"), "{err}");
+    refused(&clavis(&db, &["client", "add", "--redirect-uri", "https://a.example/cb"]), "--name");
+    refused(&clavis(&db, &["client", "add", "--name", "X"]), "--redirect-uri");
+    refused(
+        &clavis(&db, &["client", "add", "--name", "X", "--redirect-uri", "http://evil.example/cb"]),
+        "--redirect-uri",
+    );
+    refused(
+        &clavis(&db, &["client", "add", "--name", "X", "--redirect-uri", "https://a.example/cb#f"]),
+        "--redirect-uri",
+    );
+    refused(&clavis(&db, &with(ADD, &["--auth-method", "private_key_jwt"])), "--auth-method");
+    refused(&clavis(&db, &with(ADD, &["--pkce", "maybe"])), "--pkce");
+    refused(&clavis(&db, &with(ADD, &["--scope", "admin"])), "--scope");
+    refused(&clavis(&db, &with(ADD, &["--access-token-lifetime", "0"])), "--access-token-lifetime");
+    refused(&clavis(&db, &with(ADD, &["--refresh-count", "-1"])), "--refresh-count");
+    refused(&clavis(&db, &with(ADD, &["--rate-limit", "fast"])), "--rate-limit");
+    refused(&clavis(&db, &["client", "show", "not/an id"]), "client_id");
+    refused(&clavis(&db, &["client", "show", "AAAAAAAAAAAAAAAAAAAAAA"]), "client_id");
+    let list = json(&clavis(&db, &["client", "list", "--json"]));
+    assert_eq!(list["total"], 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn update_activate_regenerate_delete() {
+    let db = TestDb::fresh().await;
+    let id = json(&clavis(&db, &with(ADD, &["--json"])))["client_id"].as_str().unwrap().to_string();
+
+    let shown = json(&clavis(&db, &["client", "update", &id, "--name", "Renamed", "--json"]));
+    assert_eq!(shown["name"], "Renamed");
+    assert_eq!(shown["redirect_uris"][0], "https://app.example.com/cb", "untouched options keep their value");
+    refused(
+        &clavis(&db, &["client", "update", &id, "--pkce", "optional", "--auth-method", "none"]),
+        "--auth-method",
+    );
+
+    let public = json(&clavis(&db, &["client", "update", &id, "--auth-method", "none", "--json"]));
+    assert_eq!(public["secret"], Value::Null);
+    refused(&clavis(&db, &["client", "update", &id, "--pkce", "optional"]), "PKCE");
+    let back =
+        json(&clavis(&db, &["client", "update", &id, "--auth-method", "client_secret_post", "--json"]));
+    assert_eq!(
+        back["client_secret"].as_str().map(str::len),
+        Some(43),
+        "switching back issues a secret, once"
+    );
+
+    assert_eq!(json(&clavis(&db, &["client", "deactivate", &id, "--json"]))["active"], false);
+    let inactive = json(&clavis(&db, &["client", "list", "--state", "inactive", "--json"]));
+    assert_eq!(inactive["total"], 1);
+    assert_eq!(json(&clavis(&db, &["client", "activate", &id, "--json"]))["active"], true);
+
+    let regen = json(&clavis(&db, &["client", "regenerate-secret", &id, "--grace", "24h", "--json"]));
+    assert_eq!(regen["client_id"], id.as_str());
+    assert_eq!(regen["client_secret"].as_str().map(str::len), Some(43));
+    refused(&clavis(&db, &["client", "regenerate-secret", &id, "--grace", "1w"]), "--grace");
+
+    assert_eq!(json(&clavis(&db, &["client", "delete", &id, "--json"]))["deleted"], true);
+    refused(&clavis(&db, &["client", "show", &id]), "client_id");
+    refused(&clavis(&db, &["client", "update", &id, "--name", "Back"]), "client_id");
+}
