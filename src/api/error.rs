@@ -6,12 +6,24 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::domain::client::FieldErrors;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ApiError {
     #[error("Please sign in.")]
     Unauthenticated,
     #[error("Your account does not have access to this.")]
     Forbidden,
+    #[error("This page has expired. Reload it and try again.")]
+    Csrf,
+    #[error("Please correct the fields marked below.")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("This client no longer exists.")]
+    NotFound,
+    #[error("This client uses authentication method none: it has no secret.")]
+    NoSecret,
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -19,6 +31,18 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status this error is sent with.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Unauthenticated => 401,
+            ApiError::Forbidden | ApiError::Csrf => 403,
+            ApiError::NotFound => 404,
+            ApiError::BadRequest(_) => 400,
+            ApiError::Invalid(_) | ApiError::NoSecret => 422,
+            ApiError::Internal | ApiError::Transport(_) => 500,
+        }
+    }
+
     /// Logs `e` on the server and returns the opaque [`ApiError::Internal`].
     #[cfg(feature = "ssr")]
     pub fn internal(e: impl std::fmt::Display) -> Self {

@@ -1,7 +1,10 @@
 //! Server functions: the browser's data API. Each is a public HTTP endpoint with an explicit
 //! name under `/api/`, and each checks its caller itself.
 
+pub mod clients;
 mod error;
+#[cfg(feature = "ssr")]
+mod guard;
 pub mod viewer;
 
 pub use error::ApiError;

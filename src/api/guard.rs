@@ -1,0 +1,48 @@
+//! The checks every server function makes about its caller, and the status its errors carry.
+
+use leptos::prelude::use_context;
+
+use super::ApiError;
+use crate::{
+    auth::{csrf, session},
+    startup::AppState,
+};
+
+/// Sets the response status for `err` and hands it back, for `Err(fail(..))`.
+pub fn fail(err: ApiError) -> ApiError {
+    let status = http::StatusCode::from_u16(err.status());
+    if let (Some(res), Ok(status)) = (use_context::<leptos_axum::ResponseOptions>(), status) {
+        res.set_status(status);
+    }
+    err
+}
+
+/// The app state, when the caller is a signed-in administrator.
+pub async fn admin() -> Result<AppState, ApiError> {
+    let (state, _) = admin_session().await?;
+    Ok(state)
+}
+
+/// As [`admin`], for changes: the request must also carry the session's CSRF token and must not
+/// come from another site.
+pub async fn admin_change(csrf_token: &str) -> Result<AppState, ApiError> {
+    let (state, session) = admin_session().await?;
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
+    if !csrf::same_origin(&parts.headers, &state.issuer) || !session.verify_csrf(csrf_token) {
+        return Err(fail(ApiError::Csrf));
+    }
+    Ok(state)
+}
+
+async fn admin_session() -> Result<(AppState, session::Session), ApiError> {
+    let state = use_context::<AppState>().ok_or_else(|| fail(ApiError::Internal))?;
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
+    let session = session::from_parts(&state.db, &parts)
+        .await
+        .map_err(|e| fail(ApiError::internal(e)))?
+        .ok_or_else(|| fail(ApiError::Unauthenticated))?;
+    if !session.user.role.is_admin() {
+        return Err(fail(ApiError::Forbidden));
+    }
+    Ok((state, session))
+}

@@ -1,0 +1,143 @@
+//! The admin server functions over real HTTP: who may call them, CSRF, field errors, and that
+//! refused input changes nothing.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Signs in and returns the session cookie and the session's CSRF token (from the sign-out form).
+async fn session(app: &TestApp, username: &str, admin: bool) -> (String, String) {
+    app.add_user(username, admin).await;
+    let cookie = app.sign_in(username).await;
+    let page = app.get("/account", &cookie).await.text().await.unwrap();
+    (cookie, common::hidden_value(&page, "csrf").expect("csrf token"))
+}
+
+async fn call(app: &TestApp, cookie: &str, name: &str, body: Value) -> (StatusCode, Value) {
+    call_with(app, cookie, name, body, &[]).await
+}
+
+async fn call_with(
+    app: &TestApp,
+    cookie: &str,
+    name: &str,
+    body: Value,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut req = app.http.post(app.url(&format!("/api/clients/{name}"))).json(&body);
+    if !cookie.is_empty() {
+        req = req.header("cookie", cookie);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn form(name: &str) -> Value {
+    json!({"name": name, "redirect_uris": "https://app.example.com/cb"})
+}
+
+async fn total(app: &TestApp, cookie: &str) -> u64 {
+    let (status, page) = call(app, cookie, "list", json!({"query": {}})).await;
+    assert_eq!(status, 200, "{page}");
+    page["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn only_signed_in_admins_may_call() {
+    let app = TestApp::spawn().await;
+    let (user, user_csrf) = session(&app, "alice", false).await;
+    let (status, body) = call(&app, &user, "list", json!({"query": {}})).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = call(&app, &user, "create", json!({"csrf": user_csrf, "form": form("X")})).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(&app, "", "list", json!({"query": {}})).await;
+    assert_eq!(status, 401);
+    let (status, _) =
+        call(&app, "clavis_session=forged", "create", json!({"csrf": "x", "form": form("X")})).await;
+    assert_eq!(status, 401);
+
+    let (admin, _) = session(&app, "root", true).await;
+    assert_eq!(total(&app, &admin).await, 0, "nothing was created");
+}
+
+#[tokio::test]
+async fn changes_need_the_session_csrf_token_and_same_site() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let (status, body) = call(&app, &admin, "create", json!({"csrf": "forged", "form": form("X")})).await;
+    assert_eq!(status, 403, "{body}");
+    let cross = [("sec-fetch-site", "cross-site")];
+    let (status, _) =
+        call_with(&app, &admin, "create", json!({"csrf": csrf, "form": form("X")}), &cross).await;
+    assert_eq!(status, 403);
+    assert_eq!(total(&app, &admin).await, 0);
+
+    let (status, created) = call(&app, &admin, "create", json!({"csrf": csrf, "form": form("App")})).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["secret"].as_str().map(str::len), Some(43));
+    assert_eq!(created["client"]["form"]["name"], "App");
+    assert_eq!(created["client"]["token_endpoint"], format!("{}/oauth2/token", app.base));
+    assert_eq!(created["client"]["authorization_endpoint"], format!("{}/oauth2/authorize", app.base));
+}
+
+#[tokio::test]
+async fn invalid_input_gets_field_errors_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let bad = json!({"name": " ", "redirect_uris": "http://evil.example/cb", "auth_method": "none", "require_pkce": false});
+    let (status, body) = call(&app, &admin, "create", json!({"csrf": csrf, "form": bad})).await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> =
+        body["Invalid"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "redirect_uris", "auth_method", "require_pkce"]);
+    assert_eq!(total(&app, &admin).await, 0);
+
+    let (_, created) = call(&app, &admin, "create", json!({"csrf": csrf, "form": form("App")})).await;
+    let id = created["client"]["client_id"].as_str().unwrap().to_string();
+    let mut edit = created["client"]["form"].clone();
+    edit["auth_method"] = json!("none");
+    edit["require_pkce"] = json!(false);
+    let (status, body) =
+        call(&app, &admin, "update", json!({"csrf": csrf, "client_id": id, "form": edit})).await;
+    assert_eq!(status, 422, "{body}");
+    let (_, now) = call(&app, &admin, "get", json!({"client_id": id})).await;
+    assert_eq!(now["form"]["auth_method"], "client_secret_post", "unchanged");
+    assert_eq!(now["form"], created["client"]["form"]);
+}
+
+#[tokio::test]
+async fn every_action_and_an_edit_racing_a_delete() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let (_, created) = call(&app, &admin, "create", json!({"csrf": csrf, "form": form("App")})).await;
+    let id = created["client"]["client_id"].as_str().unwrap().to_string();
+
+    let (status, view) =
+        call(&app, &admin, "set_active", json!({"csrf": csrf, "client_id": id, "active": false})).await;
+    assert_eq!((status.as_u16(), &view["active"]), (200, &json!(false)));
+    let (status, regen) =
+        call(&app, &admin, "regenerate_secret", json!({"csrf": csrf, "client_id": id, "grace": "1h"})).await;
+    assert_eq!(status, 200, "{regen}");
+    assert_ne!(regen["secret"], created["secret"]);
+    assert!(regen["client"]["secret"]["previous_valid_until"].is_i64());
+    let (status, _) =
+        call(&app, &admin, "regenerate_secret", json!({"csrf": csrf, "client_id": id, "grace": "1w"})).await;
+    assert_eq!(status, 400);
+
+    let (status, _) = call(&app, &admin, "delete", json!({"csrf": csrf, "client_id": id})).await;
+    assert_eq!(status, 200);
+    let edit = created["client"]["form"].clone();
+    let (status, body) =
+        call(&app, &admin, "update", json!({"csrf": csrf, "client_id": id, "form": edit})).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(total(&app, &admin).await, 0, "the edit did not bring it back");
+    let (status, _) = call(&app, &admin, "get", json!({"client_id": "not a client id"})).await;
+    assert_eq!(status, 404);
+}
