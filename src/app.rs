@@ -10,7 +10,12 @@ use leptos_router::{
 
 use crate::{
     components::layout::Layout,
-    pages::{account::AccountPage, clients::list::ClientsPage, login::LoginPage, not_found::NotFound},
+    pages::{
+        account::AccountPage,
+        clients::{detail::ClientDetailPage, edit::EditClientPage, list::ClientsPage, new::NewClientPage},
+        login::LoginPage,
+        not_found::NotFound,
+    },
 };
 
 /// The document around the app, rendered on the server only.
@@ -48,6 +53,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=ClientsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients/new") view=NewClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients/:client_id") view=ClientDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients/:client_id/edit") view=EditClientPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

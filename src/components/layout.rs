@@ -16,10 +16,17 @@ pub fn use_viewer() -> Resource<Result<Viewer, ApiError>> {
     expect_context::<ViewerResource>().0
 }
 
+/// The session's CSRF token for server-function calls that change something (empty until the
+/// viewer has loaded, which the admin pages wait for).
+pub fn csrf_token() -> String {
+    use_viewer().get_untracked().and_then(Result::ok).and_then(|v| v.user).map(|u| u.csrf).unwrap_or_default()
+}
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
+    crate::components::secret_notice::IssuedSecret::provide();
     // Browser tests wait for this before they click: a click before hydration would be lost.
     Effect::new(|_| {
         if let Some(body) = document().body() {

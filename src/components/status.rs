@@ -1,6 +1,29 @@
-//! Whole-page status views: no access, not found, failed to load.
+//! Whole-page status views: no access, not found, failed to load; and the admin-only wrapper.
 
 use leptos::prelude::*;
+
+use crate::components::layout::use_viewer;
+
+/// Shows `children` to administrators, the "no access" page to everyone else. (The server's page
+/// guard already answered 403 or sent visitors to sign in; this covers in-app navigation.)
+#[component]
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let viewer = use_viewer();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match viewer.await {
+                        Ok(v) if v.user.as_ref().is_some_and(|u| u.is_admin) => children().into_any(),
+                        Ok(_) => view! { <Forbidden/> }.into_any(),
+                        Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
 
 /// What a signed-in user without the needed role sees (the server sends it with 403).
 #[component]

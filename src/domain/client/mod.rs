@@ -14,7 +14,7 @@ use std::num::NonZeroU32;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthMethod, ClientAuth, ClientAuthError, Pkce, SecretMethod};
-pub use list::{ClientPage, ClientSummary, ListQuery, SortKey, StateFilter};
+pub use list::{ClientPage, ClientSummary, ListQuery, SortKey, StateFilter, percent_encode};
 pub use name::{ClientName, ClientNameError};
 pub use options::{
     AccessLifetime, ClientScope, OptionError, RefreshCount, RefreshLifetime, SecretGrace, SecretGraceError,

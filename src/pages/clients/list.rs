@@ -1,36 +1,236 @@
-//! `/admin/clients`: the list of registered OAuth2 clients (administrators only).
+//! `/admin/clients`: every registered OAuth2 client, searchable as you type, filterable by state,
+//! sortable by each column and paged on the server. The query lives in the URL, so reload, back
+//! and shared links show the same page.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_navigate, use_query_map},
+};
 
-use crate::components::{
-    layout::use_viewer,
-    status::{Forbidden, LoadError},
+use crate::{
+    api::clients::list_clients,
+    components::status::AdminOnly,
+    domain::{
+        client::{ClientPage, ListQuery, SortKey, StateFilter},
+        time::format_utc,
+    },
 };
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
-    let viewer = use_viewer();
     view! {
         <Title text="OAuth2 Clients"/>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match viewer.await {
-                    Ok(v) if v.user.as_ref().is_some_and(|u| u.is_admin) => view! {
-                        <section class="page">
-                            <div class="page-head">
-                                <h1>"OAuth2 Clients"</h1>
-                            </div>
-                            <div class="card empty-state">
-                                <h2>"No clients yet"</h2>
-                                <p class="muted">"Applications registered here can ask users for access to the API."</p>
-                            </div>
-                        </section>
-                    }.into_any(),
-                    Ok(_) => view! { <Forbidden/> }.into_any(),
-                    Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminOnly>
+            <ClientList/>
+        </AdminOnly>
+    }
+}
+
+#[component]
+fn ClientList() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(|p| ListQuery::from_params(|k| p.get(k))));
+    let page = Resource::new(move || query.get(), list_clients);
+    let navigate = use_navigate();
+    let go = move |q: ListQuery| {
+        let qs = q.to_query_string();
+        let url = if qs.is_empty() { "/admin/clients".to_string() } else { format!("/admin/clients?{qs}") };
+        navigate(&url, NavigateOptions { scroll: false, ..Default::default() });
+    };
+
+    // Search as you type: the query is sent 300 ms after the last keystroke.
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    let on_search = {
+        let go = go.clone();
+        move |ev| {
+            let text = event_target_value(&ev);
+            if let Some(h) = pending.get_value() {
+                h.clear();
+            }
+            let go = go.clone();
+            let fire = move || go(ListQuery { search: text, page: 1, ..query.get_untracked() });
+            pending.set_value(set_timeout_with_handle(fire, Duration::from_millis(300)).ok());
+        }
+    };
+    let on_state = {
+        let go = go.clone();
+        move |ev| {
+            let state = StateFilter::parse(&event_target_value(&ev)).unwrap_or_default();
+            go(ListQuery { state, page: 1, ..query.get_untracked() });
+        }
+    };
+
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>"OAuth2 Clients"</h1>
+                <a class="button button-primary" href="/admin/clients/new">"Add OAuth2 Client"</a>
+            </div>
+            <div class="toolbar" role="search">
+                <div class="field grow">
+                    <label for="client-search">"Search"</label>
+                    <input
+                        id="client-search"
+                        type="search"
+                        placeholder="Name or Client ID"
+                        autocomplete="off"
+                        prop:value=move || query.with(|q| q.search.clone())
+                        on:input=on_search
+                    />
+                </div>
+                <div class="field">
+                    <label for="client-state">"State"</label>
+                    <select id="client-state" on:change=on_state prop:value=move || query.with(|q| q.state.as_str())>
+                        <option value="all">"All"</option>
+                        <option value="active">"Active"</option>
+                        <option value="inactive">"Inactive"</option>
+                    </select>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let go = go.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Ok(p) => view! { <ClientTable page=p query=query.get_untracked() go/> }.into_any(),
+                            Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ClientTable(
+    page: ClientPage,
+    query: ListQuery,
+    go: impl Fn(ListQuery) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    if page.total == 0 {
+        let filtered = !query.search.is_empty() || query.state != StateFilter::All;
+        return view! {
+            <div class="card empty-state">
+                {if filtered {
+                    view! {
+                        <h2>"No clients match"</h2>
+                        <p class="muted">"Try another search or state."</p>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <h2>"No clients yet"</h2>
+                        <p class="muted">"Applications registered here can ask users for access to the API."</p>
+                        <a class="button button-primary" href="/admin/clients/new">"Add OAuth2 Client"</a>
+                    }
+                    .into_any()
+                }}
+            </div>
+        }
+        .into_any();
+    }
+    let header = {
+        let go = go.clone();
+        let query = query.clone();
+        move |key: SortKey, label: &'static str| {
+            let active = query.sort == key;
+            let (aria, arrow) = match (active, query.descending) {
+                (false, _) => ("none", ""),
+                (true, true) => ("descending", " ↓"),
+                (true, false) => ("ascending", " ↑"),
+            };
+            let next = query.sorted_by(key);
+            let go = go.clone();
+            view! {
+                <th scope="col" aria-sort=aria>
+                    <button type="button" class="sort" on:click=move |_| go(next.clone())>
+                        {label}
+                        <span aria-hidden="true">{arrow}</span>
+                    </button>
+                </th>
+            }
+        }
+    };
+    let first = query.offset() + 1;
+    let last = query.offset() + page.rows.len() as u64;
+    let pages = page.total.div_ceil(u64::from(query.per_page)).max(1);
+    let (prev, next) = (
+        ListQuery { page: query.page.saturating_sub(1), ..query.clone() },
+        ListQuery { page: query.page + 1, ..query.clone() },
+    );
+    let has_prev = query.page > 1;
+    let has_next = u64::from(query.page) < pages;
+    let (go_prev, go_next, go_size) = (go.clone(), go.clone(), go.clone());
+    let size_query = query.clone();
+    view! {
+        <div class="card table-card">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        {header(SortKey::Name, "Name")}
+                        {header(SortKey::ClientId, "Client ID")}
+                        {header(SortKey::State, "State")}
+                        {header(SortKey::Created, "Create Time")}
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .rows
+                        .into_iter()
+                        .map(|r| {
+                            let href = format!("/admin/clients/{}", r.client_id);
+                            view! {
+                                <tr>
+                                    <td><a href=href>{r.name}</a></td>
+                                    <td><code>{r.client_id}</code></td>
+                                    <td><StateBadge active=r.active/></td>
+                                    <td>{format_utc(r.created_at)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <p class="muted" aria-live="polite">
+                {format!("Showing {first}–{last} of {} client{}", page.total, if page.total == 1 { "" } else { "s" })}
+            </p>
+            <div class="pager-controls">
+                <label for="per-page">"Per page"</label>
+                <select
+                    id="per-page"
+                    prop:value=query.per_page.to_string()
+                    on:change=move |ev| {
+                        let per_page = event_target_value(&ev).parse().unwrap_or(25);
+                        go_size(ListQuery { per_page, page: 1, ..size_query.clone() })
+                    }
+                >
+                    {ListQuery::PAGE_SIZES.map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
+                </select>
+                <button type="button" class="button-quiet" disabled=!has_prev on:click=move |_| go_prev(prev.clone())>
+                    "Previous"
+                </button>
+                <span>{format!("Page {} of {pages}", query.page)}</span>
+                <button type="button" class="button-quiet" disabled=!has_next on:click=move |_| go_next(next.clone())>
+                    "Next"
+                </button>
+            </div>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn StateBadge(active: bool) -> impl IntoView {
+    if active {
+        view! { <span class="badge badge-active">"Active"</span> }
+    } else {
+        view! { <span class="badge badge-inactive">"Inactive"</span> }
     }
 }

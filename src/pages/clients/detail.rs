@@ -1,0 +1,208 @@
+//! `/admin/clients/{client_id}`: everything about one client, its endpoints to copy, and the
+//! actions: Edit, Deactivate/Activate, Delete, Regenerate secret.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use super::{RouteClient, list::StateBadge};
+use crate::{
+    api::clients::{ClientView, delete_client, regenerate_client_secret, set_client_active},
+    components::{
+        clipboard::CopyButton,
+        layout::csrf_token,
+        secret_notice::{IssuedSecret, SecretNotice},
+        status::AdminOnly,
+    },
+    domain::{client::ClientForm, time::format_utc},
+};
+
+#[component]
+pub fn ClientDetailPage() -> impl IntoView {
+    view! {
+        <Title text="OAuth2 Client"/>
+        <AdminOnly>
+            <RouteClient show=|client| view! { <Details client/> }/>
+        </AdminOnly>
+    }
+}
+
+/// Which confirmation is open.
+#[derive(Clone, Copy, PartialEq)]
+enum Confirm {
+    None,
+    Delete,
+    Regenerate,
+}
+
+#[component]
+fn Details(client: ClientView) -> impl IntoView {
+    let secret = RwSignal::new(IssuedSecret::take(&client.client_id));
+    let client = RwSignal::new(client);
+    let confirm = RwSignal::new(Confirm::None);
+    let failure = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let grace = RwSignal::new("none".to_string());
+    let navigate = use_navigate();
+    let id = move || client.with(|c| c.client_id.clone());
+
+    let toggle_active = move |_| {
+        let (client_id, active) = client.with_untracked(|c| (c.client_id.clone(), !c.active));
+        busy.set(true);
+        spawn_local(async move {
+            match set_client_active(csrf_token(), client_id, active).await {
+                Ok(view) => client.set(view),
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let regenerate = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            match regenerate_client_secret(csrf_token(), id(), grace.get_untracked()).await {
+                Ok(done) => {
+                    client.set(done.client);
+                    secret.set(done.secret);
+                    confirm.set(Confirm::None);
+                }
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match delete_client(csrf_token(), id()).await {
+                Ok(()) => navigate("/admin/clients", Default::default()),
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+
+    let row = |label: &'static str, value: String| view! { <dt>{label}</dt><dd>{value}</dd> };
+    view! {
+        <section class="page">
+            <p class="breadcrumb"><a href="/admin/clients">"OAuth2 Clients"</a></p>
+            <div class="page-head">
+                <h1>{move || client.with(|c| c.form.name.clone())} " " {move || view! { <StateBadge active=client.with(|c| c.active)/> }}</h1>
+                <div class="actions">
+                    <a class="button button-quiet" href=move || format!("/admin/clients/{}/edit", id())>"Edit"</a>
+                    <button type="button" class="button-quiet" disabled=move || busy.get() on:click=toggle_active>
+                        {move || if client.with(|c| c.active) { "Deactivate" } else { "Activate" }}
+                    </button>
+                    {move || client.with(|c| c.secret.is_some()).then(|| view! {
+                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::Regenerate)>"Regenerate secret"</button>
+                    })}
+                    <button type="button" class="button-danger" on:click=move |_| confirm.set(Confirm::Delete)>"Delete"</button>
+                </div>
+            </div>
+            {move || failure.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
+            {move || secret.get().map(|s| view! { <SecretNotice secret=s/> })}
+            {move || (confirm.get() == Confirm::Delete).then(|| view! {
+                <div class="card confirm" role="alertdialog" aria-labelledby="confirm-delete-title">
+                    <h2 id="confirm-delete-title">"Delete this client?"</h2>
+                    <p>"This removes " <strong>{client.with(|c| c.form.name.clone())}</strong>
+                       " and every authorization code, token and consent issued to it. Apps using it stop working. This cannot be undone."</p>
+                    <div class="form-actions">
+                        <button type="button" class="button-danger" disabled=move || busy.get() on:click=delete.clone()>"Delete client"</button>
+                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
+                    </div>
+                </div>
+            })}
+            {move || (confirm.get() == Confirm::Regenerate).then(|| view! {
+                <div class="card confirm" role="alertdialog" aria-labelledby="confirm-regen-title">
+                    <h2 id="confirm-regen-title">"Regenerate the client secret?"</h2>
+                    <p>"A new secret is issued and shown once. Choose how long the current secret keeps working, so apps can switch without downtime."</p>
+                    <div class="field">
+                        <label for="grace">"Old secret keeps working for"</label>
+                        <select id="grace" prop:value=move || grace.get() on:change=move |ev| grace.set(event_target_value(&ev))>
+                            <option value="none">"No time: it stops now"</option>
+                            <option value="1h">"1 hour"</option>
+                            <option value="24h">"24 hours"</option>
+                        </select>
+                    </div>
+                    <div class="form-actions">
+                        <button type="button" class="button-primary" disabled=move || busy.get() on:click=regenerate>"Regenerate"</button>
+                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
+                    </div>
+                </div>
+            })}
+            {move || client.with(|c| {
+                let f = &c.form;
+                view! {
+                    <div class="card">
+                        <dl class="details wide">
+                            {row("Name", f.name.clone())}
+                            <dt>"Client ID"</dt>
+                            <dd class="copy-row"><code id="client-id">{c.client_id.clone()}</code><CopyButton value=c.client_id.clone() label="Client ID"/></dd>
+                            <dt>"Client secret"</dt>
+                            <dd>{match &c.secret {
+                                Some(s) => {
+                                    let mut text = format!("••••••••{} (created {})", s.last4, format_utc(s.created_at));
+                                    if let Some(until) = s.previous_valid_until {
+                                        text.push_str(&format!("; the previous secret works until {}", format_utc(until)));
+                                    }
+                                    text
+                                }
+                                None => "None: public client (authentication method none)".to_string(),
+                            }}</dd>
+                            {row("Scope", scope_label(f))}
+                            <dt>"Redirect URLs"</dt>
+                            <dd><ul class="plain">{f.redirect_uris.lines().map(|u| view! { <li><code>{u.to_string()}</code></li> }).collect_view()}</ul></dd>
+                            {row("Client Authentication Method", f.auth_method.clone())}
+                            {row("Require PKCE", if f.require_pkce { "Yes" } else { "No" }.to_string())}
+                            <dt>"Authorization Endpoint URL"</dt>
+                            <dd class="copy-row"><code>{c.authorization_endpoint.clone()}</code><CopyButton value=c.authorization_endpoint.clone() label="Authorization Endpoint URL"/></dd>
+                            <dt>"Token Endpoint URL"</dt>
+                            <dd class="copy-row"><code>{c.token_endpoint.clone()}</code><CopyButton value=c.token_endpoint.clone() label="Token Endpoint URL"/></dd>
+                            {row("State", if c.active { "Active" } else { "Inactive" }.to_string())}
+                            {row("Create Time", format_utc(c.created_at))}
+                            {row("Last updated", format_utc(c.updated_at))}
+                            {row("Access token lifetime", access_label(f))}
+                            {row("Refresh token lifetime", refresh_label(f))}
+                            {row("Refresh count", count_label(f))}
+                            {row("Show allow/deny screen", if f.consent { "On" } else { "Off" }.to_string())}
+                            {row("Rate limit", if f.rate_limit.is_empty() { "Unlimited".to_string() } else { format!("{} requests per minute", f.rate_limit) })}
+                            {row("Description", if f.description.is_empty() { "—".to_string() } else { f.description.clone() })}
+                            {row("Version", if f.version.is_empty() { "—".to_string() } else { f.version.clone() })}
+                        </dl>
+                    </div>
+                }
+            })}
+        </section>
+    }
+}
+
+fn scope_label(f: &ClientForm) -> String {
+    match f.scope.as_str() {
+        "read" => "Read-only API Access (read)".into(),
+        _ => "All API Access (read write)".into(),
+    }
+}
+
+fn access_label(f: &ClientForm) -> String {
+    match f.access_lifetime.as_str() {
+        "never" => "Never expires".into(),
+        "custom" => format!("{} seconds", f.access_lifetime_secs),
+        _ => "Global setting (12 hours)".into(),
+    }
+}
+
+fn refresh_label(f: &ClientForm) -> String {
+    match f.refresh_lifetime.as_str() {
+        "custom" => format!("{} seconds", f.refresh_lifetime_secs),
+        _ => "Global setting (30 days)".into(),
+    }
+}
+
+fn count_label(f: &ClientForm) -> String {
+    match (f.refresh_count.as_str(), f.refresh_count_limit.as_str()) {
+        ("limit", "0") => "0: no refresh token is issued".into(),
+        ("limit", n) => format!("At most {n} refreshes"),
+        _ => "Unlimited".into(),
+    }
+}
