@@ -3,6 +3,7 @@
 #   1. unit + integration tests on SQLite        (cargo leptos test)
 #   2. the same suite on Postgres                (CLAVIS_TEST_POSTGRES_URL, a fresh database per test)
 #   3. browser tests: Playwright + Debian's Chromium against a release build (cargo leptos end-to-end)
+#   4. the same browser tests with the server on a fresh Postgres database
 # Postgres must answer at CLAVIS_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test);
 # if it does not, the run fails: no test is skipped.
 set -euo pipefail
@@ -25,26 +26,34 @@ if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json
 fi
 
 PG_URL="${CLAVIS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-if command -v psql >/dev/null; then
-  # Databases left by earlier runs (each test makes its own).
-  for db in $(psql "$PG_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'clavis\_t\_%'" 2>/dev/null); do
-    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-  done
-fi
+command -v psql >/dev/null || { echo "error: psql not found: install postgresql-client" >&2; exit 1; }
+# Databases left by earlier runs (each test makes its own).
+for db in $(psql "$PG_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'clavis\_t\_%'" 2>/dev/null); do
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+done
 
-say "1/3 Unit and integration tests on SQLite"
+say "1/4 Unit and integration tests on SQLite"
 env -u CLAVIS_TEST_POSTGRES_URL cargo leptos test
 
-say "2/3 Integration tests on Postgres ($PG_URL)"
+say "2/4 Integration tests on Postgres ($PG_URL)"
 CLAVIS_TEST_POSTGRES_URL="$PG_URL" cargo leptos test
 
-say "3/3 Browser tests (release build, Playwright + Chromium)"
-E2E_DIR=$(mktemp -d)
-trap 'rm -rf "$E2E_DIR"' EXIT
-export DATABASE_URL="sqlite://$E2E_DIR/e2e.db"
-export LEPTOS_SITE_ADDR="${CLAVIS_E2E_ADDR:-127.0.0.1:3117}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
 export CLAVIS_BIN="$TARGET/release/clavis"
-cargo leptos end-to-end --release
+export LEPTOS_SITE_ADDR="${CLAVIS_E2E_ADDR:-127.0.0.1:3117}"
+E2E_DIR=$(mktemp -d)
+E2E_PG_DB="clavis_e2e_$$"
+cleanup() {
+  rm -rf "$E2E_DIR"
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $E2E_PG_DB" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say "3/4 Browser tests on SQLite (release build, Playwright + Chromium)"
+DATABASE_URL="sqlite://$E2E_DIR/e2e.db" cargo leptos end-to-end --release
+
+say "4/4 Browser tests on Postgres"
+psql "$PG_URL" -qc "CREATE DATABASE $E2E_PG_DB"
+DATABASE_URL="${PG_URL%/*}/$E2E_PG_DB" cargo leptos end-to-end --release
 say "All tests passed (screenshots in end2end/screenshots)"
