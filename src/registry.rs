@@ -52,12 +52,11 @@ pub enum RegistryError {
 /// Registers a new, active client; the secret (for confidential clients) is returned once.
 pub async fn create(db: &Db, form: &ClientForm) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
-    let (plain, stored) = match spec.auth.has_secret() {
-        true => {
-            let (p, s) = PlainSecret::generate();
-            (Some(p), Some(s))
-        }
-        false => (None, None),
+    let (plain, stored) = if spec.auth.has_secret() {
+        let (p, s) = PlainSecret::generate();
+        (Some(p), Some(s))
+    } else {
+        (None, None)
     };
     let now = now_unix();
     // 128 random bits do not collide in practice; a second draw covers the impossible.

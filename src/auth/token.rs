@@ -5,21 +5,23 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// 256 bits from the OS RNG as URL-safe text (43 characters).
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
+/// `N` bytes from the OS RNG as URL-safe text.
+fn random_url_safe<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
     // Startup already proved the OS RNG works (`Application::build`); failing later is fatal.
     #[allow(clippy::expect_used)]
     getrandom::fill(&mut bytes).expect("the OS random number generator failed");
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// 128 bits from the OS RNG as URL-safe text (22 characters): public identifiers.
+/// 256 bits as URL-safe text (43 characters): secrets, session ids.
+pub fn random_token() -> String {
+    random_url_safe::<32>()
+}
+
+/// 128 bits as URL-safe text (22 characters): public identifiers.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    #[allow(clippy::expect_used)]
-    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
-    URL_SAFE_NO_PAD.encode(bytes)
+    random_url_safe::<16>()
 }
 
 /// Proves the OS RNG is usable before the server accepts requests.
@@ -55,6 +57,13 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn ids_are_128_bits() {
+        let id = random_id();
+        assert_eq!(id.len(), 22);
+        assert_ne!(id, random_id());
     }
 
     #[test]

@@ -103,10 +103,15 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     app.run().await.map_err(|e| CliError::Fault(e.to_string()))
 }
 
-async fn migrate(settings: Settings) -> Result<(), CliError> {
+/// The database, migrated: every command works on a fresh path.
+async fn open_db(settings: &Settings) -> Result<Db, CliError> {
     let db = Db::connect(&settings.database_url).await?;
     db.migrate().await?;
-    db.close().await;
+    Ok(db)
+}
+
+async fn migrate(settings: Settings) -> Result<(), CliError> {
+    open_db(&settings).await?.close().await;
     println!("migrations applied");
     Ok(())
 }
@@ -114,8 +119,7 @@ async fn migrate(settings: Settings) -> Result<(), CliError> {
 async fn client_command(settings: Settings, command: client::ClientCommand) -> Result<(), CliError> {
     // Bad input is refused before the database is opened (or created).
     client::precheck(&command)?;
-    let db = Db::connect(&settings.database_url).await?;
-    db.migrate().await?;
+    let db = open_db(&settings).await?;
     let result = client::run(&db, command).await;
     db.close().await;
     result
@@ -127,8 +131,7 @@ async fn user_add(settings: Settings, raw_username: &str, admin: bool) -> Result
     let password = Password::parse_new(read_password_stdin()?).map_err(|e| CliError::Input(e.to_string()))?;
     let role = if admin { Role::Admin } else { Role::User };
     let hash = crate::auth::password::hash(password).await.map_err(|e| CliError::Fault(e.to_string()))?;
-    let db = Db::connect(&settings.database_url).await?;
-    db.migrate().await?;
+    let db = open_db(&settings).await?;
     let inserted = db.insert_user(&username, &hash, role).await;
     db.close().await;
     match inserted {
