@@ -141,3 +141,18 @@ async fn every_action_and_an_edit_racing_a_delete() {
     let (status, _) = call(&app, &admin, "get", json!({"client_id": "not a client id"})).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn pages_of_unknown_clients_are_404() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = session(&app, "root", true).await;
+    for path in [
+        "/admin/clients/AAAAAAAAAAAAAAAAAAAAAA",
+        "/admin/clients/AAAAAAAAAAAAAAAAAAAAAA/edit",
+        "/admin/clients/not%20an%20id",
+    ] {
+        let res = app.get(path, &admin).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.text().await.unwrap().contains("This client no longer exists."), "{path}");
+    }
+}

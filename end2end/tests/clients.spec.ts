@@ -28,7 +28,7 @@ test.beforeAll(() => {
 test("add a client and see its secret exactly once", async ({ page }, testInfo) => {
   const noErrors = watchConsole(page);
   await asAdmin(page);
-  await page.getByRole("link", { name: "Add OAuth2 Client" }).first().click();
+  await page.getByRole("button", { name: "Add OAuth2 Client" }).click();
   await expect(page).toHaveURL(/\/admin\/clients\/new$/);
   await page.getByLabel("Name").fill("Browser App");
   await page.getByLabel("Redirect URLs").fill("http://evil.example/cb");
@@ -116,6 +116,29 @@ test("edit: auth method none with PKCE off is refused on both fields", async ({ 
   await expect(page.getByRole("heading", { name: /Edited Name/ })).toBeVisible();
   await expect(page.getByText("None: public client")).toBeVisible();
   await expect(page.getByRole("button", { name: "Regenerate secret" })).toHaveCount(0);
+
+  // Back to a secret method: a new secret is issued and shown once.
+  await page.getByRole("button", { name: "Edit" }).click();
+  await expect(page).toHaveURL(/\/edit$/);
+  await page.getByText("Advanced").click();
+  await page.getByLabel("Client Authentication Method").selectOption("client_secret_basic");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin/clients/${id}$`));
+  await expect(page.locator("#new-client-secret")).toHaveText(/^[A-Za-z0-9_-]{43}$/);
+  await expect(page.getByText("client_secret_basic", { exact: true })).toBeVisible();
+});
+
+test("the search box keeps what is typed, spaces included", async ({ page }) => {
+  await asAdmin(page);
+  const box = page.getByLabel("Search");
+  await box.pressSequentially("Bulk ");
+  await expect(page).toHaveURL(/q=Bulk$/);
+  await page.waitForTimeout(400);
+  await box.pressSequentially("01");
+  await expect(box).toHaveValue("Bulk 01");
+  await expect(page.locator(".pager p")).toHaveText("Showing 1–1 of 1 client");
+  await page.goBack();
+  await expect(box).toHaveValue("Bulk");
 });
 
 test("deactivate and activate", async ({ page }) => {

@@ -44,6 +44,7 @@ fn Details(client: ClientView) -> impl IntoView {
     let busy = RwSignal::new(false);
     let grace = RwSignal::new("none".to_string());
     let navigate = use_navigate();
+    let edit = navigate.clone();
     let id = move || client.with(|c| c.client_id.clone());
 
     let toggle_active = move |_| {
@@ -90,7 +91,9 @@ fn Details(client: ClientView) -> impl IntoView {
             <div class="page-head">
                 <h1>{move || client.with(|c| c.form.name.clone())} " " {move || view! { <StateBadge active=client.with(|c| c.active)/> }}</h1>
                 <div class="actions">
-                    <a class="button button-quiet" href=move || format!("/admin/clients/{}/edit", id())>"Edit"</a>
+                    <button type="button" class="button-quiet" on:click=move |_| edit(&format!("/admin/clients/{}/edit", id()), Default::default())>
+                        "Edit"
+                    </button>
                     <button type="button" class="button-quiet" disabled=move || busy.get() on:click=toggle_active>
                         {move || if client.with(|c| c.active) { "Deactivate" } else { "Activate" }}
                     </button>

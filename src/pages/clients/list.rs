@@ -37,17 +37,27 @@ fn ClientList() -> impl IntoView {
     let page = Resource::new(move || query.get(), list_clients);
     let navigate = use_navigate();
     let go = move |q: ListQuery| {
-        let qs = q.to_query_string();
+        let qs = q.normalized().to_query_string();
         let url = if qs.is_empty() { "/admin/clients".to_string() } else { format!("/admin/clients?{qs}") };
         navigate(&url, NavigateOptions { scroll: false, ..Default::default() });
     };
 
-    // Search as you type: the query is sent 300 ms after the last keystroke.
+    // Search as you type: the query is sent 300 ms after the last keystroke. The box keeps what
+    // was typed (a trailing space included) and follows the URL only when it changes otherwise
+    // (back, forward, a link).
+    let typed = RwSignal::new(query.get_untracked().search);
+    Effect::new(move |_| {
+        let search = query.with(|q| q.search.clone());
+        if typed.with_untracked(|t| t.trim() != search) {
+            typed.set(search);
+        }
+    });
     let pending = StoredValue::new(None::<TimeoutHandle>);
     let on_search = {
         let go = go.clone();
         move |ev| {
             let text = event_target_value(&ev);
+            typed.set(text.clone());
             if let Some(h) = pending.get_value() {
                 h.clear();
             }
@@ -68,7 +78,7 @@ fn ClientList() -> impl IntoView {
         <section class="page">
             <div class="page-head">
                 <h1>"OAuth2 Clients"</h1>
-                <a class="button button-primary" href="/admin/clients/new">"Add OAuth2 Client"</a>
+                <AddClientButton/>
             </div>
             <div class="toolbar" role="search">
                 <div class="field grow">
@@ -78,7 +88,7 @@ fn ClientList() -> impl IntoView {
                         type="search"
                         placeholder="Name or Client ID"
                         autocomplete="off"
-                        prop:value=move || query.with(|q| q.search.clone())
+                        prop:value=move || typed.get()
                         on:input=on_search
                     />
                 </div>
@@ -126,7 +136,7 @@ fn ClientTable(
                     view! {
                         <h2>"No clients yet"</h2>
                         <p class="muted">"Applications registered here can ask users for access to the API."</p>
-                        <a class="button button-primary" href="/admin/clients/new">"Add OAuth2 Client"</a>
+                        <AddClientButton/>
                     }
                     .into_any()
                 }}
@@ -224,6 +234,17 @@ fn ClientTable(
         </nav>
     }
     .into_any()
+}
+
+/// The contract names it a button: it is one, and it opens the add page.
+#[component]
+fn AddClientButton() -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <button type="button" class="button-primary" on:click=move |_| navigate("/admin/clients/new", Default::default())>
+            "Add OAuth2 Client"
+        </button>
+    }
 }
 
 #[component]
