@@ -3,7 +3,7 @@
 //! - [`domain`]: pure types and rules, shared by server, CLI and browser (WASM).
 //! - [`app`], [`pages`], [`components`]: the Leptos UI, rendered on the server and hydrated.
 //! - [`api`]: server functions, the browser's data API.
-//! - Server only (`ssr`): [`config`], [`startup`], [`db`] (all SQL), [`auth`], [`registry`] (client operations), [`security`],
+//! - Server only (`ssr`): [`config`], [`startup`], [`db`] (all SQL), [`auth`], [`oauth`] (the authorization server), [`registry`] (client operations), [`security`],
 //!   [`telemetry`], [`cli`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![recursion_limit = "256"]
@@ -22,6 +22,8 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod oauth;
 #[cfg(feature = "ssr")]
 pub mod registry;
 #[cfg(feature = "ssr")]
