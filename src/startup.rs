@@ -1,7 +1,11 @@
 //! Builds the application: database, migrations, the router (Leptos pages + form endpoints +
 //! server functions) and its layers, bound to a listener (port 0 picks a free port for tests).
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use axum::{
     Router,
@@ -11,7 +15,7 @@ use axum::{
 };
 use http::StatusCode;
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -121,9 +125,17 @@ impl Application {
     }
 }
 
+/// The page routes, generated once per process. Generating them sets a process-global flag that
+/// parks any Leptos resource first polled meanwhile, forever (leptos issue #4773): a second
+/// generation while pages render (several apps in one process, as in the tests) hung renders.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(state: AppState) -> Router {
     let secure = state.issuer.is_https();
-    let routes = generate_route_list(App);
+    let routes = routes();
     Router::new()
         .route("/", get(handlers::home))
         .route("/login", post(handlers::login))

@@ -1,8 +1,10 @@
-//! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`.
+//! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`,
+//! `clavis settings`.
 //! Bad input gets a one-line error naming the field on stderr and exit code 2, and nothing is
 //! written.
 
 mod client;
+mod settings;
 
 use std::{io::Read, process::ExitCode};
 
@@ -36,6 +38,11 @@ enum Command {
     /// Manage OAuth2 clients.
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Show or change the instance-wide settings.
+    Settings {
+        #[command(subcommand)]
+        command: Option<settings::SettingsCommand>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -82,6 +89,10 @@ pub async fn run() -> ExitCode {
                 user_add(settings, &username, admin).await
             }
             Command::Client(command) => client_command(settings, command).await,
+            Command::Settings { command } => {
+                settings_command(settings, command.unwrap_or(settings::SettingsCommand::Show { json: false }))
+                    .await
+            }
         },
     };
     match result {
@@ -121,6 +132,15 @@ async fn client_command(settings: Settings, command: client::ClientCommand) -> R
     client::precheck(&command)?;
     let db = open_db(&settings).await?;
     let result = client::run(&db, command).await;
+    db.close().await;
+    result
+}
+
+async fn settings_command(config: Settings, command: settings::SettingsCommand) -> Result<(), CliError> {
+    // Bad input is refused before the database is opened (or created).
+    let patch = settings::patch(&command)?;
+    let db = open_db(&config).await?;
+    let result = settings::run(&db, command, patch).await;
     db.close().await;
     result
 }

@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 
 use std::time::Duration;

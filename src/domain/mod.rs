@@ -5,6 +5,7 @@ pub mod client;
 mod local_path;
 mod password;
 mod role;
+pub mod settings;
 pub mod time;
 mod username;
 

@@ -12,6 +12,22 @@ use reqwest::{Client, Response, header};
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// One multi-thread runtime serves every test app in this process, as one runtime serves all
+/// requests in production; each test's own runtime only drives its HTTP client. (Intermittent hung
+/// renders in these tests came from generating the route list once per app: see
+/// `startup::routes`.)
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("test-server")
+            .build()
+            .expect("server runtime")
+    })
+}
+
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
@@ -85,14 +101,25 @@ impl TestApp {
         })
         .expect("settings");
         tweak(&mut settings);
-        let app = Application::build(settings).await.expect("app builds");
-        let addr = app.addr();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(app.run_until(async {
-            let _ = rx.await;
-        }));
-        let http =
-            Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
+        // The app is built and served on the one server runtime (see `server_runtime`).
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        server_runtime().spawn(async move {
+            let app = Application::build(settings).await.expect("app builds");
+            let _ = started_tx.send(app.addr());
+            let _ = app
+                .run_until(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        let addr = started_rx.await.expect("the app started");
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // A stuck request fails the test with its URL instead of hanging the run.
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .expect("http client");
         Self { addr, base: format!("http://{addr}"), db, http, shutdown: Some(tx) }
     }
 

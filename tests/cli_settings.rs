@@ -1,0 +1,69 @@
+//! `clavis settings`: instance-wide defaults and the API switch, stored in the database.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{TestDb, bin};
+use serde_json::{Value, json};
+
+fn clavis(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(bin()).args(args).env("DATABASE_URL", &db.url).env_remove("RUST_LOG").output().unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn defaults_then_changes() {
+    let db = TestDb::fresh().await;
+    let defaults = json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 10, "api_access": "on"});
+    assert_eq!(json_of(&clavis(&db, &["settings", "show", "--json"])), defaults);
+    let plain = clavis(&db, &["settings"]);
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("API access:             on"));
+
+    let changed =
+        json_of(&clavis(&db, &["settings", "set", "--session-cap", "3", "--api-access", "off", "--json"]));
+    assert_eq!(
+        changed,
+        json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 3, "api_access": "off"})
+    );
+    let changed = json_of(&clavis(
+        &db,
+        &[
+            "settings",
+            "set",
+            "--access-token-lifetime",
+            "600",
+            "--refresh-token-lifetime",
+            "86400",
+            "--api-access",
+            "on",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        changed,
+        json!({"access_token_lifetime": 600, "refresh_token_lifetime": 86400, "session_cap": 3, "api_access": "on"})
+    );
+}
+
+#[tokio::test]
+async fn bad_values_exit_2_naming_the_flag_and_change_nothing() {
+    let db = TestDb::fresh().await;
+    for (args, flag) in [
+        (&["settings", "set", "--access-token-lifetime", "0"][..], "--access-token-lifetime"),
+        (&["settings", "set", "--refresh-token-lifetime", "-5"][..], "--refresh-token-lifetime"),
+        (&["settings", "set", "--session-cap", "1001"][..], "--session-cap"),
+        (&["settings", "set", "--api-access", "maybe", "--session-cap", "5"][..], "--api-access"),
+    ] {
+        let out = clavis(&db, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    assert_eq!(json_of(&clavis(&db, &["settings", "show", "--json"]))["session_cap"], 10, "nothing changed");
+}
