@@ -62,7 +62,7 @@ pub async fn create(db: &Db, form: &ClientForm) -> Result<(Client, Option<PlainS
     // 128 random bits do not collide in practice; a second draw covers the impossible.
     let mut attempt = 0;
     let client_id = loop {
-        let id = ClientId::parse(&token::random_id()).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let id = ClientId::parse(&new_client_id()).map_err(|e| DbError::Corrupt(e.to_string()))?;
         match db.insert_client(&id, &spec, stored.as_ref(), now).await {
             Ok(()) => break id,
             Err(DbError::Duplicate) if attempt == 0 => attempt += 1,
@@ -70,6 +70,17 @@ pub async fn create(db: &Db, form: &ClientForm) -> Result<(Client, Option<PlainS
         }
     };
     Ok((get(db, &client_id).await?, plain))
+}
+
+/// 128+ random bits that never start with '-' or '_', so the ID is never mistaken for an option
+/// on a command line (`clavis client show -abc…`).
+fn new_client_id() -> String {
+    loop {
+        let id = token::random_id();
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return id;
+        }
+    }
 }
 
 pub async fn get(db: &Db, client_id: &ClientId) -> Result<Client, RegistryError> {

@@ -54,6 +54,15 @@ async fn add_prints_the_contract_json() {
 }
 
 #[tokio::test]
+async fn client_ids_starting_with_a_dash_are_accepted_as_arguments() {
+    let db = TestDb::fresh().await;
+    let out = clavis(&db, &["client", "show", "-AAAAAAAAAAAAAAAAAAAAA"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("no client has this client_id"), "parsed as an id, not an option: {err}");
+}
+
+#[tokio::test]
 async fn every_option_round_trips() {
     let db = TestDb::fresh().await;
     let args = with(

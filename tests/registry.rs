@@ -152,6 +152,10 @@ async fn list_searches_filters_sorts_and_pages() {
         }
         ids.push(c.client_id);
     }
+    assert!(
+        ids.iter().all(|i| i.as_str().starts_with(|c: char| c.is_ascii_alphanumeric())),
+        "no id starts with '-' or '_' (it would read as a CLI option)"
+    );
     let q = |f: fn(&mut ListQuery)| {
         let mut q = ListQuery::default();
         f(&mut q);

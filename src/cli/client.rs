@@ -42,12 +42,16 @@ pub enum ClientCommand {
     },
     /// Show one client (never its secret).
     Show {
+        /// The client's ID (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         json: bool,
     },
     /// Change a client: only the options given change.
     Update {
+        /// The client's ID (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[command(flatten)]
         fields: ClientFields,
@@ -56,24 +60,32 @@ pub enum ClientCommand {
     },
     /// Delete a client and everything issued to it.
     Delete {
+        /// The client's ID (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         json: bool,
     },
     /// Allow a deactivated client to work again.
     Activate {
+        /// The client's ID (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         json: bool,
     },
     /// Stop a client from getting or using tokens until activated.
     Deactivate {
+        /// The client's ID (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         json: bool,
     },
     /// Issue a new secret (shown only this once).
     RegenerateSecret {
+        /// The client's ID (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// How long the old secret keeps working: none, 1h or 24h.
         #[arg(long, default_value = "none")]
