@@ -329,7 +329,7 @@ impl Db {
             // Past the last page there is no row to carry the total.
             None => {
                 let sql = format!("SELECT COUNT(*) FROM clients {}", filter.sql);
-                filter.bind_scalar(sqlx::query_scalar::<_, i64>(&sql)).fetch_one(self.pool()).await?
+                filter.bind(sqlx::query_as::<_, (i64,)>(&sql)).fetch_one(self.pool()).await?.0
             }
         };
         let rows = rows
@@ -378,16 +378,6 @@ impl ListFilter {
         &self,
         q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-        match &self.patterns {
-            Some((name, id)) => q.bind(name.clone()).bind(id.clone()),
-            None => q,
-        }
-    }
-
-    fn bind_scalar<'q, O>(
-        &self,
-        q: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
         match &self.patterns {
             Some((name, id)) => q.bind(name.clone()).bind(id.clone()),
             None => q,
