@@ -25,14 +25,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// The policy of a rendered page: scripts only from this origin or carrying this response's
 /// nonce (the hydration and streaming scripts do), WASM allowed, never framed (clickjacking).
-pub fn page_csp(nonce: Option<&str>) -> String {
+///
+/// `forms_stay_here`: `form-action 'self'`. The sign-in page goes without it: after signing in
+/// for an authorization request the browser is redirected on to the client's redirect URI, and
+/// browsers apply `form-action` to every redirect that follows a form submission.
+pub fn page_csp(nonce: Option<&str>, forms_stay_here: bool) -> String {
     let script = match nonce {
         Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
         None => "'self' 'wasm-unsafe-eval'".to_string(),
     };
+    let form_action = if forms_stay_here { " form-action 'self';" } else { "" };
     format!(
         "default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+         connect-src 'self';{form_action} frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     )
 }
 
@@ -40,7 +45,8 @@ pub fn page_csp(nonce: Option<&str>) -> String {
 pub fn apply_page_csp() {
     use leptos::prelude::use_context;
     let nonce = leptos::nonce::use_nonce();
-    let policy = HeaderValue::from_str(&page_csp(nonce.as_deref()));
+    let sign_in = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path() == "/login");
+    let policy = HeaderValue::from_str(&page_csp(nonce.as_deref(), !sign_in));
     if let (Some(res), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), policy) {
         res.insert_header(header::CONTENT_SECURITY_POLICY, v);
     }
@@ -52,8 +58,10 @@ mod tests {
 
     #[test]
     fn page_policy_denies_framing_and_inline_scripts() {
-        let p = page_csp(Some("abc"));
+        let p = page_csp(Some("abc"), true);
         assert!(p.contains("frame-ancestors 'none'"));
+        assert!(p.contains("form-action 'self';"));
+        assert!(!page_csp(None, false).contains("form-action"));
         assert!(p.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
         assert!(!p.contains("unsafe-inline"));
     }

@@ -9,7 +9,7 @@ use std::{
 
 use axum::{
     Router,
-    extract::FromRef,
+    extract::{DefaultBodyLimit, FromRef},
     middleware,
     routing::{get, post},
 };
@@ -22,9 +22,17 @@ use crate::{
     app::{App, shell},
     auth::{csrf, guard, handlers, password, rate_limit::FailureLimiter, token},
     config::{Issuer, Settings},
-    db::{Db, DbError},
+    db::{Db, DbError, now_unix},
+    oauth::{self, rate::ClientRateLimiter},
     security, telemetry,
 };
+
+/// Largest request body the OAuth endpoints and the API read. Their forms are small, but an
+/// oversized value must still get a JSON error: a body cut off at the limit makes the server close
+/// the connection before the client has finished sending, which clients see as a broken request.
+const OAUTH_BODY_LIMIT: usize = 1024 * 1024;
+/// How often expired codes, tokens and sessions are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// Failed sign-ins allowed per username and per client IP within [`LOGIN_WINDOW`].
 pub const LOGIN_FAILURES_PER_USER: u32 = 10;
@@ -43,6 +51,7 @@ pub struct AppState {
     pub db: Db,
     pub issuer: Arc<Issuer>,
     pub limits: Arc<LoginLimits>,
+    pub api_rate: Arc<ClientRateLimiter>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +104,7 @@ impl Application {
                 per_user: FailureLimiter::new(LOGIN_FAILURES_PER_USER, LOGIN_WINDOW),
                 per_ip: FailureLimiter::new(LOGIN_FAILURES_PER_IP, LOGIN_WINDOW),
             }),
+            api_rate: Arc::new(ClientRateLimiter::default()),
         };
         Ok(Self { listener, router: router(state), addr, issuer, db })
     }
@@ -114,7 +124,9 @@ impl Application {
     /// Serves until `shutdown` resolves, then closes the database pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let purge = tokio::spawn(purge_expired(self.db.clone()));
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        purge.abort();
         self.db.close().await;
         served
     }
@@ -133,10 +145,36 @@ fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// Deletes what can no longer be used, every [`PURGE_EVERY`].
+async fn purge_expired(db: Db) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
+    loop {
+        tick.tick().await;
+        match db.purge_expired(now_unix()).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired codes, tokens and sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+    }
+}
+
+/// The endpoints third-party applications call: JSON in and out, small bodies.
+fn oauth_routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .route("/oauth2/token", post(oauth::token_endpoint::token))
+        .route("/oauth2/revoke", post(oauth::token_endpoint::revoke))
+        .route("/oauth2/introspect", post(oauth::token_endpoint::introspect))
+        .route("/api/v1/me", get(oauth::api::get_me).patch(oauth::api::patch_me))
+        .layer(DefaultBodyLimit::max(OAUTH_BODY_LIMIT))
+}
+
 fn router(state: AppState) -> Router {
     let secure = state.issuer.is_https();
     let routes = routes();
     Router::new()
+        .merge(oauth_routes())
+        .route("/oauth2/authorize", get(oauth::authorize::authorize).post(oauth::authorize::decide))
         .route("/", get(handlers::home))
         .route("/login", post(handlers::login))
         .route("/logout", post(handlers::logout))

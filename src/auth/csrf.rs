@@ -36,6 +36,8 @@ pub async fn ensure_login_cookie(secure: bool, mut req: Request, next: Next) -> 
 fn is_page_path(path: &str) -> bool {
     !(path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path.starts_with("/oauth2/")
+        || path.starts_with("/.well-known/")
         || path == "/healthz"
         || path == "/robots.txt"
         || path == "/favicon.svg")

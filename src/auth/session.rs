@@ -31,6 +31,16 @@ impl Session {
     pub fn verify_csrf(&self, offered: &str) -> bool {
         token::constant_time_eq(&self.csrf_token(), offered)
     }
+
+    /// A token for one purpose, bound to this session and to `binding` (e.g. one consent request).
+    pub fn bound_token(&self, purpose: &str, binding: &str) -> String {
+        token::derive(purpose, &format!("{}\u{0}{binding}", self.secret))
+    }
+
+    /// The digest this session is stored under: binds server-side state to the browser session.
+    pub fn digest(&self) -> [u8; 32] {
+        token::digest(&self.secret)
+    }
 }
 
 /// The session a request carries, looked up at most once per request: the guard stores it here.

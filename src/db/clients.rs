@@ -25,12 +25,12 @@ pub enum SecretChange {
     Issue(StoredSecret),
 }
 
-const CLIENT_COLUMNS: &str = "client_id, name, redirect_uris, auth_method, require_pkce, scope, description, \
+pub(super) const CLIENT_COLUMNS: &str = "client_id, name, redirect_uris, auth_method, require_pkce, scope, description, \
      version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, active, \
      secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct ClientRow {
+pub(super) struct ClientRow {
     client_id: String,
     name: String,
     redirect_uris: String,
@@ -47,7 +47,7 @@ struct ClientRow {
     active: i64,
     secret_last4: Option<String>,
     secret_created_at: Option<i64>,
-    old_secret_expires_at: Option<i64>,
+    pub(super) old_secret_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }

@@ -3,6 +3,7 @@
 //! types before they leave this module.
 
 pub mod clients;
+pub mod oauth;
 pub mod sessions;
 pub mod settings;
 pub mod users;

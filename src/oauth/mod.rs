@@ -1,6 +1,61 @@
-//! The OAuth 2.0 authorization server (RFC 6749, RFC 9700, OAuth 2.1). Being built in issue 4: so
-//! far the authorization endpoint's pure decisions ([`flow`]) and PKCE ([`pkce`]); no route is
-//! mounted yet.
+//! The OAuth 2.0 authorization server (RFC 6749, RFC 9700, OAuth 2.1): metadata (RFC 8414), the
+//! authorization endpoint with sign-in and consent, the token endpoint (authorization code with
+//! PKCE, refresh with rotation), revocation (RFC 7009), introspection (RFC 7662) and the
+//! protected API.
 
+pub mod api;
+pub mod authorize;
+pub mod endpoint;
 pub mod flow;
+pub mod issue;
 pub mod pkce;
+pub mod rate;
+pub mod token_endpoint;
+
+use axum::{Json, extract::State, response::IntoResponse};
+use http::{HeaderValue, header};
+use serde_json::json;
+
+use crate::config::Issuer;
+
+/// RFC 8414 metadata; every endpoint is under the issuer.
+pub fn metadata_document(issuer: &Issuer) -> serde_json::Value {
+    let at = |path: &str| format!("{}{path}", issuer.as_str());
+    json!({
+        "issuer": issuer.as_str(),
+        "authorization_endpoint": at("/oauth2/authorize"),
+        "token_endpoint": at("/oauth2/token"),
+        "revocation_endpoint": at("/oauth2/revoke"),
+        "introspection_endpoint": at("/oauth2/introspect"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "scopes_supported": ["read", "write"],
+        "authorization_response_iss_parameter_supported": true,
+    })
+}
+
+pub async fn metadata(State(issuer): State<std::sync::Arc<Issuer>>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        Json(metadata_document(&issuer)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_names_every_endpoint_under_the_issuer() {
+        let m = metadata_document(&Issuer::parse("https://auth.example.com/").unwrap());
+        assert_eq!(m["issuer"], "https://auth.example.com");
+        assert_eq!(m["token_endpoint"], "https://auth.example.com/oauth2/token");
+        assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+    }
+}

@@ -10,6 +10,8 @@ use std::{net::SocketAddr, path::PathBuf};
 use clavis::{config::Settings, db::Db, startup::Application};
 use reqwest::{Client, Response, header};
 
+pub mod oauth;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 /// One multi-thread runtime serves every test app in this process, as one runtime serves all

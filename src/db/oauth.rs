@@ -1,0 +1,557 @@
+//! What the authorization server stores: pending consent requests, authorization codes,
+//! sessions (`grants`: one authorization and the tokens issued from it) and tokens. Every secret
+//! arrives here as a SHA-256 digest. Each operation that issues or rotates tokens is one
+//! transaction, so nothing is half-written and the session cap holds under concurrency.
+
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+
+use sqlx::{Any, Transaction};
+
+use super::{
+    Backend, Db, DbError,
+    clients::{CLIENT_COLUMNS, ClientRow},
+};
+use crate::domain::{client::Client, settings::InstanceSettings};
+
+/// A client as the OAuth endpoints need it: settings, row id, secret digests, and the instance
+/// settings, all from one query.
+pub struct StoredClient {
+    pub pk: i64,
+    pub client: Client,
+    pub secret_digest: Option<Vec<u8>>,
+    pub old_secret_digest: Option<Vec<u8>>,
+    pub old_secret_expires_at: Option<i64>,
+    pub settings: InstanceSettings,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredClientRow {
+    #[sqlx(flatten)]
+    client: ClientRow,
+    pk: i64,
+    secret_digest: Option<Vec<u8>>,
+    old_secret_digest: Option<Vec<u8>>,
+    s_access: i64,
+    s_refresh: i64,
+    s_cap: i64,
+    s_api: i64,
+}
+
+fn stored_client_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let columns: Vec<String> = CLIENT_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
+        format!(
+            "SELECT {}, c.id AS pk, c.secret_digest, c.old_secret_digest, \
+               s.access_token_lifetime_secs AS s_access, s.refresh_token_lifetime_secs AS s_refresh, \
+               s.session_cap AS s_cap, s.api_enabled AS s_api \
+             FROM clients c CROSS JOIN settings s WHERE c.client_id = $1 AND s.id = 1",
+            columns.join(", ")
+        )
+    })
+}
+
+fn positive(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
+    u32::try_from(v)
+        .ok()
+        .and_then(NonZeroU32::new)
+        .ok_or_else(|| DbError::Corrupt(format!("settings.{column}: {v}")))
+}
+
+/// A consent screen's request, waiting for the user's decision.
+#[derive(Debug, Clone)]
+pub struct PendingRequest {
+    pub client_pk: i64,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+}
+
+/// A code as stored, for the token endpoint's checks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeRow {
+    pub client_pk: i64,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+}
+
+/// A token to store: its digest, lifetime end (`None`: never) and scope.
+pub struct NewToken {
+    pub digest: [u8; 32],
+    pub expires_at: Option<i64>,
+    pub scope: String,
+}
+
+/// The tokens a grant or refresh issues, and the session's new end.
+pub struct Issue {
+    pub access: NewToken,
+    pub refresh: Option<NewToken>,
+    pub grant_expires_at: Option<i64>,
+}
+
+pub enum Redeemed<E> {
+    Issued,
+    /// No such code, another client's code, or an expired one.
+    NotFound,
+    /// The code was already used: the session it started has been revoked.
+    Replayed,
+    /// The code was valid but a check failed (redirect_uri, PKCE); it is used up now.
+    Refused(E),
+}
+
+/// The grant behind a refresh token, as the refresh sees it (after counting this refresh).
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub grant_id: i64,
+    pub client_pk: i64,
+    pub scope: String,
+    /// Refreshes done, this one included.
+    pub refresh_count: i64,
+    pub token_expires_at: Option<i64>,
+}
+
+pub enum Refreshed<E> {
+    Issued,
+    NotFound,
+    /// A rotated refresh token came back: its whole session has been revoked.
+    Reused,
+    Refused(E),
+}
+
+/// An access token presented to the API, with everything the API decides on.
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    pub expires_at: Option<i64>,
+    pub scope: String,
+    pub client_pk: i64,
+    pub client_active: bool,
+    pub rate_limit: Option<i64>,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub api_enabled: bool,
+}
+
+/// What introspection reports of a token.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub kind: String,
+    pub issued_at: i64,
+    pub expires_at: Option<i64>,
+    pub scope: String,
+    pub rotated: bool,
+    pub client_pk: i64,
+    pub client_id: String,
+    pub client_active: bool,
+    pub user_id: i64,
+    pub username: String,
+}
+
+impl Db {
+    pub async fn find_stored_client(&self, client_id: &str) -> Result<Option<StoredClient>, DbError> {
+        let row: Option<StoredClientRow> =
+            sqlx::query_as(stored_client_sql()).bind(client_id).fetch_optional(self.pool()).await?;
+        let Some(r) = row else { return Ok(None) };
+        let old_secret_expires_at = r.client.old_secret_expires_at;
+        Ok(Some(StoredClient {
+            pk: r.pk,
+            client: Client::try_from(r.client)?,
+            secret_digest: r.secret_digest,
+            old_secret_digest: r.old_secret_digest,
+            old_secret_expires_at,
+            settings: InstanceSettings {
+                access_token_lifetime: positive("access_token_lifetime_secs", r.s_access)?,
+                refresh_token_lifetime: positive("refresh_token_lifetime_secs", r.s_refresh)?,
+                session_cap: positive("session_cap", r.s_cap)?,
+                api_enabled: r.s_api == 1,
+            },
+        }))
+    }
+
+    pub async fn insert_authorization_request(
+        &self,
+        id_hash: &[u8],
+        session_hash: &[u8],
+        req: &PendingRequest,
+        expires_at: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO authorization_requests (id_hash, session_hash, user_id, client_pk, redirect_uri, \
+             scope, state, code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id_hash)
+        .bind(session_hash)
+        .bind(req.user_id)
+        .bind(req.client_pk)
+        .bind(req.redirect_uri.as_str())
+        .bind(req.scope.as_str())
+        .bind(req.state.as_deref())
+        .bind(req.code_challenge.as_deref())
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes (deletes and returns) a pending request of this browser session: a decision can be
+    /// made once only.
+    pub async fn take_authorization_request(
+        &self,
+        id_hash: &[u8],
+        session_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<PendingRequest>, DbError> {
+        type Row = (i64, i64, String, String, Option<String>, Option<String>, i64);
+        let row: Option<Row> = sqlx::query_as(
+            "DELETE FROM authorization_requests WHERE id_hash = $1 AND session_hash = $2 \
+             RETURNING client_pk, user_id, redirect_uri, scope, state, code_challenge, expires_at",
+        )
+        .bind(id_hash)
+        .bind(session_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.filter(|r| r.6 > now).map(
+            |(client_pk, user_id, redirect_uri, scope, state, code_challenge, _)| PendingRequest {
+                client_pk,
+                user_id,
+                redirect_uri,
+                scope,
+                state,
+                code_challenge,
+            },
+        ))
+    }
+
+    pub async fn insert_code(&self, code_hash: &[u8], code: &CodeRow) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, scope, \
+             code_challenge, expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+        )
+        .bind(code_hash)
+        .bind(code.client_pk)
+        .bind(code.user_id)
+        .bind(code.redirect_uri.as_str())
+        .bind(code.scope.as_str())
+        .bind(code.code_challenge.as_deref())
+        .bind(code.expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Redeems a code for `client_pk` in one transaction: claims it (single use), runs `check`
+    /// on it, opens a session holding the new tokens, and trims the user's sessions with this
+    /// client to `session_cap`, the oldest going first. A replayed code revokes its session.
+    pub async fn redeem_code<E>(
+        &self,
+        code_hash: &[u8],
+        client_pk: i64,
+        now: i64,
+        session_cap: u32,
+        check: impl FnOnce(&CodeRow) -> Result<(), E>,
+        issue: impl FnOnce(&CodeRow) -> Issue,
+    ) -> Result<Redeemed<E>, DbError> {
+        let mut tx = self.pool().begin().await?;
+        let claimed: Option<CodeRow> = sqlx::query_as(
+            "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
+             RETURNING client_pk, user_id, redirect_uri, scope, code_challenge, expires_at",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(code) = claimed else {
+            let used: Option<(i64, Option<i64>)> =
+                sqlx::query_as("SELECT client_pk, grant_id FROM authorization_codes WHERE code_hash = $1")
+                    .bind(code_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return match used {
+                Some((pk, grant)) if pk == client_pk => {
+                    if let Some(grant) = grant {
+                        sqlx::query("DELETE FROM grants WHERE id = $1").bind(grant).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(Redeemed::Replayed)
+                }
+                _ => Ok(Redeemed::NotFound),
+            };
+        };
+        if code.client_pk != client_pk || code.expires_at <= now {
+            // Another client's code stays usable by its owner; an expired one is dead anyway.
+            return Ok(Redeemed::NotFound);
+        }
+        if let Err(reason) = check(&code) {
+            tx.commit().await?;
+            return Ok(Redeemed::Refused(reason));
+        }
+        self.lock_user(&mut tx, code.user_id).await?;
+        let tokens = issue(&code);
+        let (grant_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO grants (client_pk, user_id, scope, refresh_count, created_at, expires_at) \
+             VALUES ($1, $2, $3, 0, $4, $5) RETURNING id",
+        )
+        .bind(client_pk)
+        .bind(code.user_id)
+        .bind(code.scope.as_str())
+        .bind(now)
+        .bind(tokens.grant_expires_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        // Live sessions beyond the cap, and expired ones, go; the newest `session_cap` stay.
+        sqlx::query(
+            "DELETE FROM grants WHERE user_id = $1 AND client_pk = $2 AND id NOT IN \
+               (SELECT id FROM grants WHERE user_id = $1 AND client_pk = $2 \
+                  AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC LIMIT $4)",
+        )
+        .bind(code.user_id)
+        .bind(client_pk)
+        .bind(now)
+        .bind(i64::from(session_cap))
+        .execute(&mut *tx)
+        .await?;
+        insert_tokens(&mut tx, grant_id, now, &tokens).await?;
+        sqlx::query("UPDATE authorization_codes SET grant_id = $1 WHERE code_hash = $2")
+            .bind(grant_id)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Redeemed::Issued)
+    }
+
+    /// Serialises session creation per user on Postgres (a row lock), so the cap is exact under
+    /// concurrency. SQLite transactions already write one at a time.
+    async fn lock_user(&self, tx: &mut Transaction<'static, Any>, user_id: i64) -> Result<(), DbError> {
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Rotates a refresh token in one transaction: counts the refresh on its session, marks the
+    /// token used, runs `check`, stores the new tokens. A token already rotated revokes the
+    /// whole session (RFC 9700 §4.14.2).
+    pub async fn refresh<E>(
+        &self,
+        digest: &[u8],
+        client_pk: i64,
+        now: i64,
+        check: impl FnOnce(&RefreshGrant) -> Result<(), E>,
+        issue: impl FnOnce(&RefreshGrant) -> Issue,
+    ) -> Result<Refreshed<E>, DbError> {
+        let mut tx = self.pool().begin().await?;
+        // The session row first, then the token: the same lock order as a revocation.
+        let grant: Option<(i64, i64, i64)> = sqlx::query_as(
+            "UPDATE grants SET refresh_count = refresh_count + 1 \
+             WHERE id = (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') \
+             RETURNING id, client_pk, refresh_count",
+        )
+        .bind(digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((grant_id, grant_client, refresh_count)) = grant else {
+            return Ok(Refreshed::NotFound);
+        };
+        if grant_client != client_pk {
+            return Ok(Refreshed::NotFound);
+        }
+        let token: Option<(String, Option<i64>)> = sqlx::query_as(
+            "UPDATE tokens SET rotated = 1 WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at",
+        )
+        .bind(digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((token_scope, token_expires_at)) = token else {
+            sqlx::query("DELETE FROM grants WHERE id = $1").bind(grant_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            return Ok(Refreshed::Reused);
+        };
+        if token_expires_at.is_some_and(|e| e <= now) {
+            return Ok(Refreshed::NotFound);
+        }
+        let grant = RefreshGrant { grant_id, client_pk, scope: token_scope, refresh_count, token_expires_at };
+        if let Err(reason) = check(&grant) {
+            return Ok(Refreshed::Refused(reason));
+        }
+        let tokens = issue(&grant);
+        sqlx::query("UPDATE grants SET expires_at = $1 WHERE id = $2")
+            .bind(tokens.grant_expires_at)
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_tokens(&mut tx, grant_id, now, &tokens).await?;
+        tx.commit().await?;
+        Ok(Refreshed::Issued)
+    }
+
+    /// One indexed lookup: an access token, its session, client, user and the API switch.
+    pub async fn find_bearer(&self, digest: &[u8]) -> Result<Option<Bearer>, DbError> {
+        type Row = (Option<i64>, String, i64, i64, Option<i64>, i64, String, String, i64);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT t.expires_at, t.scope, c.id, c.active, c.rate_limit, u.id, u.username, u.display_name, \
+               s.api_enabled \
+             FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
+               JOIN users u ON u.id = g.user_id CROSS JOIN settings s \
+             WHERE t.digest = $1 AND t.kind = 'access' AND s.id = 1",
+        )
+        .bind(digest)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(
+            |(expires_at, scope, client_pk, active, rate_limit, user_id, username, display_name, api)| {
+                Bearer {
+                    expires_at,
+                    scope,
+                    client_pk,
+                    client_active: active == 1,
+                    rate_limit,
+                    user_id,
+                    username,
+                    display_name,
+                    api_enabled: api == 1,
+                }
+            },
+        ))
+    }
+
+    pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {
+        type Row = (String, i64, Option<i64>, String, i64, i64, String, i64, i64, String);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT t.kind, t.issued_at, t.expires_at, t.scope, t.rotated, c.id, c.client_id, c.active, \
+               u.id, u.username \
+             FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
+               JOIN users u ON u.id = g.user_id \
+             WHERE t.digest = $1",
+        )
+        .bind(digest)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(
+            |(
+                kind,
+                issued_at,
+                expires_at,
+                scope,
+                rotated,
+                client_pk,
+                client_id,
+                active,
+                user_id,
+                username,
+            )| {
+                TokenInfo {
+                    kind,
+                    issued_at,
+                    expires_at,
+                    scope,
+                    rotated: rotated == 1,
+                    client_pk,
+                    client_id,
+                    client_active: active == 1,
+                    user_id,
+                    username,
+                }
+            },
+        ))
+    }
+
+    /// Revokes a token of `client_pk` (RFC 7009): a refresh token ends its whole session, an
+    /// access token only itself. Another client's or an unknown token is left alone.
+    pub async fn revoke_token(&self, digest: &[u8], client_pk: i64) -> Result<bool, DbError> {
+        let session = sqlx::query(
+            "DELETE FROM grants WHERE client_pk = $2 AND id = \
+               (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh')",
+        )
+        .bind(digest)
+        .bind(client_pk)
+        .execute(self.pool())
+        .await?;
+        if session.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let access = sqlx::query(
+            "DELETE FROM tokens WHERE digest = $1 AND kind = 'access' \
+               AND grant_id IN (SELECT id FROM grants WHERE client_pk = $2)",
+        )
+        .bind(digest)
+        .bind(client_pk)
+        .execute(self.pool())
+        .await?;
+        Ok(access.rows_affected() > 0)
+    }
+
+    pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(display_name)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes what can no longer be used: expired sessions (with their tokens), expired tokens,
+    /// consent requests and browser sessions, and codes past their life. Used codes stay a day
+    /// longer so a late replay still revokes what they started.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64, DbError> {
+        let mut removed = 0;
+        for (sql, at) in [
+            ("DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= $1", now),
+            ("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= $1 AND rotated = 0", now),
+            ("DELETE FROM authorization_requests WHERE expires_at <= $1", now),
+            ("DELETE FROM authorization_codes WHERE used = 0 AND expires_at <= $1", now),
+            ("DELETE FROM authorization_codes WHERE expires_at <= $1", now - 86_400),
+            ("DELETE FROM sessions WHERE expires_at <= $1", now),
+        ] {
+            removed += sqlx::query(sql).bind(at).execute(self.pool()).await?.rows_affected();
+        }
+        Ok(removed)
+    }
+}
+
+/// The access token and, when issued, the refresh token of `grant_id`, in one statement.
+async fn insert_tokens(
+    tx: &mut Transaction<'static, Any>,
+    grant_id: i64,
+    now: i64,
+    tokens: &Issue,
+) -> Result<(), DbError> {
+    let values = if tokens.refresh.is_some() {
+        "($1, $2, 'access', $3, $4, $5, 0), ($6, $2, 'refresh', $7, $4, $8, 0)"
+    } else {
+        "($1, $2, 'access', $3, $4, $5, 0)"
+    };
+    let sql = format!(
+        "INSERT INTO tokens (digest, grant_id, kind, scope, issued_at, expires_at, rotated) VALUES {values}"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(tokens.access.digest.to_vec())
+        .bind(grant_id)
+        .bind(tokens.access.scope.as_str())
+        .bind(now)
+        .bind(tokens.access.expires_at);
+    if let Some(r) = &tokens.refresh {
+        q = q.bind(r.digest.to_vec()).bind(r.scope.as_str()).bind(r.expires_at);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+impl Db {
+    /// Whether the client with row id `pk` exists and is active.
+    pub async fn client_active_by_pk(&self, pk: i64) -> Result<Option<bool>, DbError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT active FROM clients WHERE id = $1")
+            .bind(pk)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(a,)| a == 1))
+    }
+}

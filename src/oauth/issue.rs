@@ -1,0 +1,228 @@
+//! What a grant issues: lifetimes from the client or the instance settings, whether a refresh
+//! token comes with it (the refresh count limit), and the token response (RFC 6749 §5.1).
+//! Pure decisions; the token endpoint stores and sends what these return.
+
+use serde::Serialize;
+
+use crate::{
+    auth::token,
+    db::oauth::{Issue, NewToken},
+    domain::{
+        client::{AccessLifetime, Client, RefreshCount, RefreshLifetime},
+        settings::InstanceSettings,
+    },
+};
+
+/// Token lifetimes for one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Seconds; `None`: access tokens never expire.
+    pub access: Option<i64>,
+    pub refresh: i64,
+    /// Refreshes allowed per session; `None`: unlimited.
+    pub refresh_limit: Option<i64>,
+}
+
+impl Lifetimes {
+    pub fn of(client: &Client, settings: &InstanceSettings) -> Self {
+        let spec = &client.spec;
+        Self {
+            access: match spec.access_lifetime {
+                AccessLifetime::Global => Some(i64::from(settings.access_token_lifetime.get())),
+                AccessLifetime::Never => None,
+                AccessLifetime::Seconds(s) => Some(i64::from(s.get())),
+            },
+            refresh: match spec.refresh_lifetime {
+                RefreshLifetime::Global => i64::from(settings.refresh_token_lifetime.get()),
+                RefreshLifetime::Seconds(s) => i64::from(s.get()),
+            },
+            refresh_limit: match spec.refresh_count {
+                RefreshCount::Unlimited => None,
+                RefreshCount::Limit(n) => Some(i64::from(n)),
+            },
+        }
+    }
+
+    /// Whether a session that has been refreshed `done` times gets a (new) refresh token: one
+    /// that could still be used. A limit of 0 means no refresh token at all.
+    pub fn refresh_token_after(&self, done: i64) -> bool {
+        self.refresh_limit.is_none_or(|limit| done < limit)
+    }
+}
+
+/// Newly minted tokens: the plain values for the response, the digests for the database.
+pub struct Minted {
+    pub response: TokenResponse,
+    pub issue: Issue,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// Mints an access token with `access_scope` and, when `with_refresh`, a refresh token with
+/// `refresh_scope`; the session lives as long as its longest-lived token.
+pub fn mint(
+    now: i64,
+    lifetimes: Lifetimes,
+    access_scope: &str,
+    refresh_scope: &str,
+    with_refresh: bool,
+) -> Minted {
+    let access = token::random_token();
+    let access_expires = lifetimes.access.map(|s| now.saturating_add(s));
+    let refresh = with_refresh.then(token::random_token);
+    let refresh_expires = now.saturating_add(lifetimes.refresh);
+    let grant_expires_at = match (access_expires, &refresh) {
+        (None, _) => None,
+        (Some(a), Some(_)) => Some(a.max(refresh_expires)),
+        (Some(a), None) => Some(a),
+    };
+    let issue = Issue {
+        access: NewToken {
+            digest: token::digest(&access),
+            expires_at: access_expires,
+            scope: access_scope.into(),
+        },
+        refresh: refresh.as_ref().map(|r| NewToken {
+            digest: token::digest(r),
+            expires_at: Some(refresh_expires),
+            scope: refresh_scope.into(),
+        }),
+        grant_expires_at,
+    };
+    Minted {
+        response: TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: lifetimes.access,
+            refresh_token: refresh,
+            scope: access_scope.into(),
+        },
+        issue,
+    }
+}
+
+/// The scope of a refreshed access token: the requested values, each already granted; omitted
+/// means all that was granted (RFC 6749 §6). `Err` names the value that was not granted.
+pub fn narrowed_scope(granted: &str, requested: Option<&str>) -> Result<String, String> {
+    let Some(requested) = requested else {
+        return Ok(granted.to_string());
+    };
+    let granted_values: Vec<&str> = granted.split(' ').collect();
+    let mut asked = Vec::new();
+    for value in requested.split(' ').filter(|v| !v.is_empty()) {
+        if !granted_values.contains(&value) {
+            return Err(format!("scope {} was not granted", value.chars().take(40).collect::<String>()));
+        }
+        asked.push(value);
+    }
+    if asked.is_empty() {
+        return Ok(granted.to_string());
+    }
+    Ok(granted_values.into_iter().filter(|g| asked.contains(g)).collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::*;
+    use crate::domain::client::{ClientForm, ClientId};
+
+    fn client(edit: impl FnOnce(&mut ClientForm)) -> Client {
+        let mut form = ClientForm {
+            name: "App".into(),
+            redirect_uris: "https://app.example.com/cb".into(),
+            ..ClientForm::default()
+        };
+        edit(&mut form);
+        Client {
+            client_id: ClientId::parse("abcdefghijklmnop").unwrap(),
+            spec: form.validate().unwrap(),
+            active: true,
+            secret: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn lifetimes_fall_back_to_the_instance_settings() {
+        let settings = InstanceSettings::default();
+        let l = Lifetimes::of(&client(|_| {}), &settings);
+        assert_eq!(l, Lifetimes { access: Some(43_200), refresh: 2_592_000, refresh_limit: None });
+        let custom = InstanceSettings {
+            access_token_lifetime: NonZeroU32::new(60).unwrap(),
+            refresh_token_lifetime: NonZeroU32::new(120).unwrap(),
+            ..settings
+        };
+        let l = Lifetimes::of(&client(|_| {}), &custom);
+        assert_eq!((l.access, l.refresh), (Some(60), 120));
+    }
+
+    #[test]
+    fn client_lifetimes_win_and_never_is_honoured() {
+        let settings = InstanceSettings::default();
+        let c = client(|f| {
+            f.access_lifetime = "never".into();
+            f.refresh_lifetime = "custom".into();
+            f.refresh_lifetime_secs = "600".into();
+            f.refresh_count = "limit".into();
+            f.refresh_count_limit = "2".into();
+        });
+        assert_eq!(
+            Lifetimes::of(&c, &settings),
+            Lifetimes { access: None, refresh: 600, refresh_limit: Some(2) }
+        );
+    }
+
+    #[test]
+    fn refresh_count_limit() {
+        let unlimited = Lifetimes { access: Some(1), refresh: 1, refresh_limit: None };
+        assert!(unlimited.refresh_token_after(1_000_000));
+        let none = Lifetimes { refresh_limit: Some(0), ..unlimited };
+        assert!(!none.refresh_token_after(0), "limit 0: no refresh token at all");
+        let two = Lifetimes { refresh_limit: Some(2), ..unlimited };
+        assert!(two.refresh_token_after(0) && two.refresh_token_after(1));
+        assert!(!two.refresh_token_after(2), "the second refresh returns no new refresh token");
+    }
+
+    #[test]
+    fn minted_tokens_are_distinct_and_only_digests_are_stored() {
+        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None };
+        let m = mint(10, l, "read", "read write", true);
+        let refresh = m.response.refresh_token.clone().unwrap();
+        assert_ne!(m.response.access_token, refresh);
+        assert_eq!(m.issue.access.digest, token::digest(&m.response.access_token));
+        assert_eq!(m.issue.access.expires_at, Some(110));
+        assert_eq!(m.issue.refresh.as_ref().unwrap().expires_at, Some(1010));
+        assert_eq!(m.issue.refresh.as_ref().unwrap().scope, "read write");
+        assert_eq!(m.issue.grant_expires_at, Some(1010));
+        assert_eq!((m.response.expires_in, m.response.scope.as_str()), (Some(100), "read"));
+
+        let never = mint(10, Lifetimes { access: None, ..l }, "read", "read", false);
+        assert!(never.response.refresh_token.is_none() && never.issue.refresh.is_none());
+        assert_eq!((never.issue.grant_expires_at, never.response.expires_in), (None, None));
+        let json = serde_json::to_value(&never.response).unwrap();
+        assert!(json.get("expires_in").is_none() && json.get("refresh_token").is_none());
+        assert_eq!(json["token_type"], "Bearer");
+    }
+
+    #[test]
+    fn refresh_scope_may_only_narrow() {
+        assert_eq!(narrowed_scope("read write", None).unwrap(), "read write");
+        assert_eq!(narrowed_scope("read write", Some("write")).unwrap(), "write");
+        assert_eq!(narrowed_scope("read write", Some("write read")).unwrap(), "read write");
+        assert_eq!(narrowed_scope("read", Some("  ")).unwrap(), "read");
+        assert!(narrowed_scope("read", Some("read write")).unwrap_err().contains("write"));
+        assert!(narrowed_scope("read", Some("admin")).is_err());
+    }
+}

@@ -1,0 +1,309 @@
+//! What happens to issued tokens: the session cap (also under 50 parallel authorizations),
+//! revocation, introspection, the protected API with scopes, deactivation, deletion, the rate
+//! limit and the instance switch. On SQLite, or Postgres with CLAVIS_TEST_POSTGRES_URL.
+
+mod common;
+
+use clavis::{db::settings::SettingsPatch, domain::client::ClientId, registry};
+use common::{
+    TestApp,
+    oauth::{REDIRECT, TestClient, pkce, str_of},
+};
+use reqwest::header;
+
+async fn app_with_user() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", false).await;
+    let cookie = app.sign_in("alice").await;
+    (app, cookie)
+}
+
+fn id(client: &TestClient) -> ClientId {
+    ClientId::parse(&client.client_id).unwrap()
+}
+
+#[tokio::test]
+async fn the_eleventh_session_discards_the_first() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let mut sessions = Vec::new();
+    for _ in 0..11 {
+        sessions.push(app.tokens(&cookie, &client).await);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10);
+    let first = &sessions[0];
+    assert_eq!(app.api_get(str_of(first, "access_token")).await.status(), 401, "the first session is gone");
+    let (status, _) = app.refresh(&client, str_of(first, "refresh_token")).await;
+    assert_eq!(status, 400);
+    for s in &sessions[1..] {
+        assert_eq!(app.api_get(str_of(s, "access_token")).await.status(), 200);
+    }
+    // A rotation keeps its session: still 10, and the second one is still live after it.
+    let (status, rotated) = app.refresh(&client, str_of(&sessions[1], "refresh_token")).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10);
+    assert_eq!(app.api_get(str_of(&rotated, "access_token")).await.status(), 200);
+    // Sessions are counted per client and per user.
+    let other = app.add_client(|_| {}).await;
+    app.tokens(&cookie, &other).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 11);
+}
+
+#[tokio::test]
+async fn the_cap_is_exact_under_50_parallel_authorizations() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    // Codes first (each through its own consent), then all 50 exchanges at once.
+    let mut exchanges = Vec::new();
+    for _ in 0..50 {
+        let (challenge, verifier) = pkce();
+        exchanges.push((app.code_for(&cookie, &client, &challenge).await, verifier));
+    }
+    let app = std::sync::Arc::new(app);
+    let client = std::sync::Arc::new(client);
+    let tasks: Vec<_> = exchanges
+        .into_iter()
+        .map(|(code, verifier)| {
+            let (app, client) = (app.clone(), client.clone());
+            tokio::spawn(async move {
+                app.client_post(
+                    "/oauth2/token",
+                    &client,
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", REDIRECT),
+                        ("code_verifier", &verifier),
+                    ],
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        ok += 1;
+    }
+    assert_eq!(ok, 50);
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10, "exactly the cap");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tokens").await, 20, "their access and refresh tokens only");
+}
+
+#[tokio::test]
+async fn revocation_of_refresh_and_access_tokens() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let other = app.add_client(|f| f.auth_method = "client_secret_basic".into()).await;
+
+    // A refresh token ends its session, access tokens included.
+    let s = app.tokens(&cookie, &client).await;
+    let res = app.client_post_raw("/oauth2/revoke", &client, &[("token", str_of(&s, "refresh_token"))]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 401);
+    assert_eq!(app.refresh(&client, str_of(&s, "refresh_token")).await.0, 400);
+
+    // An access token alone; the refresh token lives on.
+    let s = app.tokens(&cookie, &client).await;
+    let res = app
+        .client_post_raw(
+            "/oauth2/revoke",
+            &client,
+            &[("token", str_of(&s, "access_token")), ("token_type_hint", "access_token")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 401);
+    assert_eq!(app.refresh(&client, str_of(&s, "refresh_token")).await.0, 200);
+
+    // Another client cannot revoke it; unknown tokens get 200.
+    let s = app.tokens(&cookie, &client).await;
+    for token in [str_of(&s, "access_token"), str_of(&s, "refresh_token"), "unknown-token"] {
+        let res = app.client_post_raw("/oauth2/revoke", &other, &[("token", token)]).await;
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 200, "still working");
+
+    // Credentials: none at all -> 400, wrong -> 401.
+    let res = app.http.post(app.url("/oauth2/revoke")).form(&[("token", "x")]).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
+    let res = app
+        .http
+        .post(app.url("/oauth2/revoke"))
+        .form(&[("token", "x"), ("client_id", client.client_id.as_str()), ("client_secret", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get(header::WWW_AUTHENTICATE).is_some());
+}
+
+#[tokio::test]
+async fn introspection_reports_only_the_clients_own_live_tokens() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let other = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    let (status, info) =
+        app.client_post("/oauth2/introspect", &client, &[("token", str_of(&s, "access_token"))]).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["active"], true);
+    assert_eq!(info["scope"], "read write");
+    assert_eq!(info["client_id"], client.client_id.as_str());
+    assert_eq!(info["username"], "alice");
+    assert_eq!(info["token_type"], "Bearer");
+    assert!(info["sub"].is_string());
+    let (iat, exp) = (info["iat"].as_i64().unwrap(), info["exp"].as_i64().unwrap());
+    assert_eq!(exp - iat, 43_200);
+    let (_, info) =
+        app.client_post("/oauth2/introspect", &client, &[("token", str_of(&s, "refresh_token"))]).await;
+    assert_eq!(info["active"], true);
+
+    for (who, token) in [(&other, str_of(&s, "access_token")), (&client, "unknown")] {
+        let (status, info) = app.client_post("/oauth2/introspect", who, &[("token", token)]).await;
+        assert_eq!(status, 200);
+        assert_eq!(info, serde_json::json!({"active": false}));
+    }
+    let res = app.http.post(app.url("/oauth2/introspect")).form(&[("token", "x")]).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn the_api_needs_a_bearer_token_with_the_right_scope() {
+    let (app, cookie) = app_with_user().await;
+    let full = app.add_client(|_| {}).await;
+    let read = app.add_client(|f| f.scope = "read".into()).await;
+    let s = app.tokens(&cookie, &full).await;
+    let access = str_of(&s, "access_token");
+
+    let res = app.api_patch(access, r#"{"display_name": "Alice A."}"#).await;
+    assert_eq!(res.status(), 200);
+    let me: serde_json::Value = app.api_get(access).await.json().await.unwrap();
+    assert_eq!(me, serde_json::json!({"username": "alice", "display_name": "Alice A."}));
+    let res = app.api_patch(access, r#"{"display_name": 7}"#).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("display_name"));
+
+    let r = app.tokens(&cookie, &read).await;
+    assert_eq!(r["scope"], "read");
+    let res = app.api_patch(str_of(&r, "access_token"), r#"{"display_name": "x"}"#).await;
+    assert_eq!(res.status(), 403);
+    let challenge = res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_string();
+    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+    assert_eq!(app.api_get(str_of(&r, "access_token")).await.status(), 200);
+
+    // No token, a bad one, a refresh token, or one in the URL.
+    let res = app.http.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Bearer"));
+    for bad in ["nonsense", str_of(&s, "refresh_token")] {
+        let res = app.api_get(bad).await;
+        assert_eq!(res.status(), 401);
+        let challenge = res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_string();
+        assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    }
+    let res = app.http.get(app.url(&format!("/api/v1/me?access_token={access}"))).send().await.unwrap();
+    assert_eq!(res.status(), 400, "tokens in the URL are refused");
+    let res = app
+        .http
+        .get(app.url("/api/v1/me"))
+        .header("authorization", format!("Basic {access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // Expired.
+    let db = app.db_handle().await;
+    sqlx::query("UPDATE tokens SET expires_at = 1 WHERE kind = 'access'").execute(db.pool()).await.unwrap();
+    db.close().await;
+    assert_eq!(app.api_get(access).await.status(), 401);
+}
+
+#[tokio::test]
+async fn deactivation_suspends_tokens_and_deletion_removes_them() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    let access = str_of(&s, "access_token");
+    let db = app.db_handle().await;
+    registry::set_active(&db, &id(&client), false).await.unwrap();
+    assert_eq!(app.api_get(access).await.status(), 401);
+    let (status, body) = app.refresh(&client, str_of(&s, "refresh_token")).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (401, "invalid_client"));
+    let (_, info) = app.client_post("/oauth2/introspect", &client, &[("token", access)]).await;
+    assert!(info["active"] == false || info["error"] == "invalid_client");
+
+    registry::set_active(&db, &id(&client), true).await.unwrap();
+    assert_eq!(app.api_get(access).await.status(), 200, "activation restores unexpired tokens");
+    assert_eq!(app.refresh(&client, str_of(&s, "refresh_token")).await.0, 200);
+
+    registry::delete(&db, &id(&client)).await.unwrap();
+    assert_eq!(app.api_get(access).await.status(), 401);
+    db.close().await;
+    for table in ["grants", "tokens", "authorization_codes", "authorization_requests"] {
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table} emptied");
+    }
+}
+
+#[tokio::test]
+async fn the_clients_rate_limit_applies_to_the_api() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|f| f.rate_limit = "3".into()).await;
+    let unlimited = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    for _ in 0..3 {
+        assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 200);
+    }
+    let res = app.api_get(str_of(&s, "access_token")).await;
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let u = app.tokens(&cookie, &unlimited).await;
+    for _ in 0..10 {
+        assert_eq!(app.api_get(str_of(&u, "access_token")).await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn the_instance_switch_turns_the_api_off_and_on() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    let db = app.db_handle().await;
+    db.update_settings(SettingsPatch { api_enabled: Some(false), ..SettingsPatch::default() }).await.unwrap();
+    let res = app.api_get(str_of(&s, "access_token")).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("API access is turned off"));
+    let (status, body) = app.refresh(&client, str_of(&s, "refresh_token")).await;
+    assert_eq!(status, 503);
+    assert!(str_of(&body, "error_description").contains("turned off"));
+
+    db.update_settings(SettingsPatch { api_enabled: Some(true), ..SettingsPatch::default() }).await.unwrap();
+    db.close().await;
+    assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 200);
+    assert_eq!(app.refresh(&client, str_of(&s, "refresh_token")).await.0, 200);
+}
+
+#[tokio::test]
+async fn instance_lifetimes_and_cap_come_from_the_settings() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let db = app.db_handle().await;
+    let n = |v: u32| std::num::NonZeroU32::new(v);
+    db.update_settings(SettingsPatch {
+        access_token_lifetime: n(600),
+        session_cap: n(2),
+        ..SettingsPatch::default()
+    })
+    .await
+    .unwrap();
+    db.close().await;
+    let s = app.tokens(&cookie, &client).await;
+    assert_eq!(s["expires_in"], 600);
+    app.tokens(&cookie, &client).await;
+    app.tokens(&cookie, &client).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 2);
+    assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 401);
+}
