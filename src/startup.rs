@@ -9,7 +9,7 @@ use std::{
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, FromRef},
+    extract::FromRef,
     middleware,
     routing::{get, post},
 };
@@ -27,10 +27,6 @@ use crate::{
     security, telemetry,
 };
 
-/// Largest request body the OAuth endpoints and the API read. Their forms are small, but an
-/// oversized value must still get a JSON error: a body cut off at the limit makes the server close
-/// the connection before the client has finished sending, which clients see as a broken request.
-const OAUTH_BODY_LIMIT: usize = 1024 * 1024;
 /// How often expired codes, tokens and sessions are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
@@ -158,23 +154,11 @@ async fn purge_expired(db: Db) {
     }
 }
 
-/// The endpoints third-party applications call: JSON in and out, small bodies.
-fn oauth_routes() -> Router<AppState> {
-    Router::new()
-        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
-        .route("/oauth2/token", post(oauth::token_endpoint::token))
-        .route("/oauth2/revoke", post(oauth::token_endpoint::revoke))
-        .route("/oauth2/introspect", post(oauth::token_endpoint::introspect))
-        .route("/api/v1/me", get(oauth::api::get_me).patch(oauth::api::patch_me))
-        .layer(DefaultBodyLimit::max(OAUTH_BODY_LIMIT))
-}
-
 fn router(state: AppState) -> Router {
     let secure = state.issuer.is_https();
     let routes = routes();
     Router::new()
-        .merge(oauth_routes())
-        .route("/oauth2/authorize", get(oauth::authorize::authorize).post(oauth::authorize::decide))
+        .merge(oauth::router())
         .route("/", get(handlers::home))
         .route("/login", post(handlers::login))
         .route("/logout", post(handlers::logout))

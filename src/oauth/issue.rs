@@ -110,9 +110,15 @@ pub fn mint(
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("scope {0} was not granted")]
+    NotGranted(String),
+}
+
 /// The scope of a refreshed access token: the requested values, each already granted; omitted
-/// means all that was granted (RFC 6749 §6). `Err` names the value that was not granted.
-pub fn narrowed_scope(granted: &str, requested: Option<&str>) -> Result<String, String> {
+/// means all that was granted (RFC 6749 §6).
+pub fn narrowed_scope(granted: &str, requested: Option<&str>) -> Result<String, ScopeError> {
     let Some(requested) = requested else {
         return Ok(granted.to_string());
     };
@@ -120,7 +126,7 @@ pub fn narrowed_scope(granted: &str, requested: Option<&str>) -> Result<String, 
     let mut asked = Vec::new();
     for value in requested.split(' ').filter(|v| !v.is_empty()) {
         if !granted_values.contains(&value) {
-            return Err(format!("scope {} was not granted", value.chars().take(40).collect::<String>()));
+            return Err(ScopeError::NotGranted(value.chars().take(40).collect()));
         }
         asked.push(value);
     }
@@ -222,7 +228,7 @@ mod tests {
         assert_eq!(narrowed_scope("read write", Some("write")).unwrap(), "write");
         assert_eq!(narrowed_scope("read write", Some("write read")).unwrap(), "read write");
         assert_eq!(narrowed_scope("read", Some("  ")).unwrap(), "read");
-        assert!(narrowed_scope("read", Some("read write")).unwrap_err().contains("write"));
+        assert_eq!(narrowed_scope("read", Some("read write")), Err(ScopeError::NotGranted("write".into())));
         assert!(narrowed_scope("read", Some("admin")).is_err());
     }
 }

@@ -5,18 +5,43 @@
 
 pub mod api;
 pub mod authorize;
+pub mod consent;
 pub mod endpoint;
 pub mod flow;
+pub mod grant;
 pub mod issue;
+pub mod management;
 pub mod pkce;
 pub mod rate;
-pub mod token_endpoint;
+pub mod token;
 
-use axum::{Json, extract::State, response::IntoResponse};
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, State},
+    response::IntoResponse,
+    routing::{get, post},
+};
 use http::{HeaderValue, header};
 use serde_json::json;
 
-use crate::config::Issuer;
+use crate::{config::Issuer, startup::AppState};
+
+/// Largest request body the token endpoints and the API read. Their forms are small, but an
+/// oversized value must still get a JSON error: a body cut off at the limit makes the server close
+/// the connection before the client has finished sending, which clients see as a broken request.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Every route of the authorization server and the protected API.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/oauth-authorization-server", get(metadata))
+        .route("/oauth2/authorize", get(authorize::authorize).post(authorize::decide))
+        .route("/oauth2/token", post(token::token))
+        .route("/oauth2/revoke", post(management::revoke))
+        .route("/oauth2/introspect", post(management::introspect))
+        .route("/api/v1/me", get(api::get_me).patch(api::patch_me))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
 
 /// RFC 8414 metadata; every endpoint is under the issuer.
 pub fn metadata_document(issuer: &Issuer) -> serde_json::Value {

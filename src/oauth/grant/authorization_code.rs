@@ -1,0 +1,155 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OAuth 2.1 §4.1.3): the code
+//! is claimed once, checked against the request, and starts a new session.
+
+use crate::{
+    auth::token,
+    db::{
+        Db,
+        oauth::{CodeRow, Redeemed, StoredClient},
+    },
+    domain::client::AuthMethod,
+    oauth::{
+        endpoint::{OAuthError, Params},
+        issue::{Lifetimes, TokenResponse, mint},
+        pkce,
+    },
+};
+
+/// Why a valid code is not exchanged. The code is used up all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    MissingRedirectUri,
+    RedirectUriMismatch,
+    MissingVerifier,
+    VerifierMismatch,
+    UnexpectedVerifier,
+    PkceRequired,
+}
+
+impl CodeRefusal {
+    pub fn description(self) -> &'static str {
+        match self {
+            CodeRefusal::MissingRedirectUri => "redirect_uri is required",
+            CodeRefusal::RedirectUriMismatch => {
+                "redirect_uri differs from the one in the authorization request"
+            }
+            CodeRefusal::MissingVerifier => "code_verifier is required",
+            CodeRefusal::VerifierMismatch => "code_verifier does not match the code_challenge",
+            CodeRefusal::UnexpectedVerifier => "code_verifier was sent but the authorization used no PKCE",
+            CodeRefusal::PkceRequired => "public clients must use PKCE",
+        }
+    }
+}
+
+/// What the token request must repeat of the authorization request: the exact redirect URI
+/// (RFC 6749 §4.1.3) and, with PKCE, a verifier hashing to the challenge.
+pub fn check(
+    code: &CodeRow,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+    public_client: bool,
+) -> Result<(), CodeRefusal> {
+    match redirect_uri {
+        None => return Err(CodeRefusal::MissingRedirectUri),
+        Some(r) if r != code.redirect_uri => return Err(CodeRefusal::RedirectUriMismatch),
+        Some(_) => {}
+    }
+    match (code.code_challenge.as_deref(), verifier) {
+        (Some(challenge), Some(v)) if pkce::verify_s256(v, challenge) => Ok(()),
+        (Some(_), Some(_)) => Err(CodeRefusal::VerifierMismatch),
+        (Some(_), None) => Err(CodeRefusal::MissingVerifier),
+        (None, Some(_)) => Err(CodeRefusal::UnexpectedVerifier),
+        (None, None) if public_client => Err(CodeRefusal::PkceRequired),
+        (None, None) => Ok(()),
+    }
+}
+
+pub async fn exchange(
+    db: &Db,
+    client: &StoredClient,
+    params: &Params,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let redirect_uri = params.get("redirect_uri")?;
+    let verifier = params.get("code_verifier")?;
+    let public = client.client.spec.auth.method() == AuthMethod::None;
+    let lifetimes = Lifetimes::of(&client.client, &client.settings);
+    let mut response = None;
+    let outcome = db
+        .redeem_code(
+            &token::digest(code),
+            client.pk,
+            now,
+            client.settings.session_cap.get(),
+            |c| check(c, redirect_uri, verifier, public),
+            |c| {
+                let minted = mint(now, lifetimes, &c.scope, &c.scope, lifetimes.refresh_token_after(0));
+                response = Some(minted.response);
+                minted.issue
+            },
+        )
+        .await?;
+    match outcome {
+        Redeemed::Issued => response.ok_or_else(|| OAuthError::invalid_grant("no token was issued")),
+        Redeemed::NotFound => Err(OAuthError::invalid_grant("the code is invalid or expired")),
+        Redeemed::Replayed => {
+            Err(OAuthError::invalid_grant("the code was already used; the tokens issued from it are revoked"))
+        }
+        Redeemed::Refused(why) => Err(OAuthError::invalid_grant(why.description())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7636 Appendix B.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const CB: &str = "https://app.example.com/cb";
+
+    fn code(challenge: Option<&str>) -> CodeRow {
+        CodeRow {
+            client_pk: 1,
+            user_id: 1,
+            redirect_uri: CB.into(),
+            scope: "read".into(),
+            code_challenge: challenge.map(str::to_string),
+            expires_at: 0,
+        }
+    }
+
+    #[test]
+    fn every_check_of_the_code_exchange() {
+        use CodeRefusal::*;
+        let wrong = "x".repeat(43);
+        // (challenge, redirect_uri, verifier, public client, expected)
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, bool, Result<(), CodeRefusal>);
+        let cases: [Case; 10] = [
+            (Some(CHALLENGE), Some(CB), Some(VERIFIER), false, Ok(())),
+            (Some(CHALLENGE), Some(CB), Some(VERIFIER), true, Ok(())),
+            (None, Some(CB), None, false, Ok(())),
+            (Some(CHALLENGE), None, Some(VERIFIER), false, Err(MissingRedirectUri)),
+            (
+                Some(CHALLENGE),
+                Some("https://app.example.com/cb/"),
+                Some(VERIFIER),
+                false,
+                Err(RedirectUriMismatch),
+            ),
+            (Some(CHALLENGE), Some(CB), None, false, Err(MissingVerifier)),
+            (Some(CHALLENGE), Some(CB), Some(&wrong), false, Err(VerifierMismatch)),
+            (Some(CHALLENGE), Some(CB), Some(CHALLENGE), false, Err(VerifierMismatch)),
+            (None, Some(CB), Some(VERIFIER), false, Err(UnexpectedVerifier)),
+            (None, Some(CB), None, true, Err(PkceRequired)),
+        ];
+        for (challenge, redirect, verifier, public, expected) in cases {
+            assert_eq!(
+                check(&code(challenge), redirect, verifier, public),
+                expected,
+                "{challenge:?} {redirect:?} {verifier:?} public={public}"
+            );
+        }
+    }
+}

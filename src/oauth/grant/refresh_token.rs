@@ -1,0 +1,111 @@
+//! `grant_type=refresh_token` (RFC 6749 §6, RFC 9700 §4.14.2): rotation, reuse detection, the
+//! refresh count limit, and scope narrowing.
+
+use crate::{
+    auth::token,
+    db::{
+        Db,
+        oauth::{RefreshGrant, Refreshed, StoredClient},
+    },
+    oauth::{
+        endpoint::{OAuthError, Params},
+        issue::{Lifetimes, ScopeError, TokenResponse, mint, narrowed_scope},
+    },
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    Scope(ScopeError),
+    /// The client's refresh count limit is reached for this session.
+    Limit,
+}
+
+/// A refresh is allowed while the session's refreshes (this one included) stay within the
+/// client's limit, and asks for no scope beyond the refresh token's. Returns the access token's
+/// scope.
+pub fn check(
+    grant: &RefreshGrant,
+    lifetimes: Lifetimes,
+    requested: Option<&str>,
+) -> Result<String, RefreshRefusal> {
+    if lifetimes.refresh_limit.is_some_and(|limit| grant.refresh_count > limit) {
+        return Err(RefreshRefusal::Limit);
+    }
+    narrowed_scope(&grant.scope, requested).map_err(RefreshRefusal::Scope)
+}
+
+pub async fn exchange(
+    db: &Db,
+    client: &StoredClient,
+    params: &Params,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let refresh = params.require("refresh_token")?;
+    let requested = params.get("scope")?;
+    let lifetimes = Lifetimes::of(&client.client, &client.settings);
+    let mut response = None;
+    let outcome = db
+        .refresh(
+            &token::digest(refresh),
+            client.pk,
+            now,
+            |g| check(g, lifetimes, requested).map(drop),
+            |g| {
+                // `check` passed, so this is the accepted scope.
+                let access_scope = check(g, lifetimes, requested).unwrap_or_else(|_| g.scope.clone());
+                let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
+                let minted = mint(now, lifetimes, &access_scope, &g.scope, with_refresh);
+                response = Some(minted.response);
+                minted.issue
+            },
+        )
+        .await?;
+    match outcome {
+        Refreshed::Issued => response.ok_or_else(|| OAuthError::invalid_grant("no token was issued")),
+        Refreshed::NotFound => Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
+        Refreshed::Reused => {
+            Err(OAuthError::invalid_grant("the refresh token was already used; its session is revoked"))
+        }
+        Refreshed::Refused(RefreshRefusal::Limit) => {
+            Err(OAuthError::invalid_grant("the session reached its refresh limit"))
+        }
+        Refreshed::Refused(RefreshRefusal::Scope(e)) => Err(OAuthError::invalid_scope(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(scope: &str, refresh_count: i64) -> RefreshGrant {
+        RefreshGrant { grant_id: 1, client_pk: 1, scope: scope.into(), refresh_count, token_expires_at: None }
+    }
+
+    #[test]
+    fn refresh_decisions() {
+        let unlimited = Lifetimes { access: Some(60), refresh: 600, refresh_limit: None };
+        let two = Lifetimes { refresh_limit: Some(2), ..unlimited };
+        type Case<'a> = (RefreshGrant, Lifetimes, Option<&'a str>, Result<&'a str, RefreshRefusal>);
+        let cases: [Case; 6] = [
+            (grant("read write", 1), unlimited, None, Ok("read write")),
+            (grant("read write", 1_000), unlimited, Some("read"), Ok("read")),
+            (grant("read write", 2), two, None, Ok("read write")),
+            (grant("read write", 3), two, None, Err(RefreshRefusal::Limit)),
+            (
+                grant("read", 1),
+                unlimited,
+                Some("write"),
+                Err(RefreshRefusal::Scope(ScopeError::NotGranted("write".into()))),
+            ),
+            (
+                grant("read", 1),
+                unlimited,
+                Some("read admin"),
+                Err(RefreshRefusal::Scope(ScopeError::NotGranted("admin".into()))),
+            ),
+        ];
+        for (g, l, requested, expected) in cases {
+            assert_eq!(check(&g, l, requested), expected.map(str::to_string), "{g:?} {requested:?}");
+        }
+    }
+}

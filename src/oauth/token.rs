@@ -1,0 +1,48 @@
+//! `POST /oauth2/token` (RFC 6749 §3.2): client authentication, the instance switch, then the
+//! grant ([`super::grant`]). Each request costs one client lookup (with the instance settings)
+//! and one transaction.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    response::{IntoResponse, Response},
+};
+use http::HeaderMap;
+
+use super::{
+    endpoint::{Credentials, OAuthError, Params, no_store},
+    grant,
+};
+use crate::{db::now_unix, startup::AppState};
+
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = async {
+        let params = Params::from_form(&headers, body)?;
+        let now = now_unix();
+        let creds = Credentials::presented(&headers, &params)?
+            .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+        let grant_type = params.require("grant_type")?;
+        let client = creds.authenticate(&state.db, now).await?;
+        if !client.settings.api_enabled {
+            return Err(OAuthError::api_disabled());
+        }
+        let issued = match grant_type {
+            "authorization_code" => {
+                grant::authorization_code::exchange(&state.db, &client, &params, now).await?
+            }
+            "refresh_token" => grant::refresh_token::exchange(&state.db, &client, &params, now).await?,
+            _ => {
+                return Err(OAuthError::unsupported_grant_type(
+                    "grant_type must be authorization_code or refresh_token",
+                ));
+            }
+        };
+        Ok((no_store(), Json(issued)).into_response())
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
