@@ -298,6 +298,46 @@ mod tests {
     }
 
     #[test]
+    fn which_client_authentication_was_presented() {
+        use base64::engine::general_purpose::STANDARD;
+        let basic = format!("Basic {}", STANDARD.encode("app:s3cret"));
+        let params = |pairs: &[(&str, &str)]| {
+            Params(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        };
+        // (Authorization header, body, expected: Ok(method) or Err(error code))
+        type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], Result<Option<&'a str>, &'a str>);
+        let cases: [Case; 8] = [
+            (Some(&basic), &[], Ok(Some("basic app s3cret"))),
+            (Some(&basic), &[("client_id", "app")], Ok(Some("basic app s3cret"))),
+            (Some(&basic), &[("client_id", "other")], Err("invalid_request")),
+            (Some(&basic), &[("client_secret", "s3cret")], Err("invalid_request")),
+            (Some("Bearer abc"), &[], Err("invalid_client")),
+            (None, &[("client_id", "app"), ("client_secret", "s")], Ok(Some("post app s"))),
+            (None, &[("client_id", "app")], Ok(Some("public app"))),
+            (None, &[("client_secret", "s")], Err("invalid_request")),
+        ];
+        for (header, body, expected) in cases {
+            let mut h = HeaderMap::new();
+            if let Some(v) = header {
+                h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            }
+            let got = Credentials::presented(&h, &params(body)).map(|c| {
+                c.map(|c| match c {
+                    Credentials::Basic { client_id, secret } => format!("basic {client_id} {secret}"),
+                    Credentials::Post { client_id, secret } => format!("post {client_id} {secret}"),
+                    Credentials::Public { client_id } => format!("public {client_id}"),
+                })
+            });
+            match (got, expected) {
+                (Ok(g), Ok(e)) => assert_eq!(g.as_deref(), e, "{header:?} {body:?}"),
+                (Err(g), Err(e)) => assert_eq!(g.code, e, "{header:?} {body:?}"),
+                (g, e) => panic!("{header:?} {body:?}: got {g:?}, expected {e:?}"),
+            }
+        }
+        assert!(Credentials::presented(&HeaderMap::new(), &params(&[])).unwrap().is_none());
+    }
+
+    #[test]
     fn repeated_and_empty_parameters() {
         let p = Params(vec![("a".into(), "1".into()), ("a".into(), "2".into()), ("b".into(), String::new())]);
         assert_eq!(p.get("a").unwrap_err().code, "invalid_request");
