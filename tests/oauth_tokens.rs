@@ -307,3 +307,84 @@ async fn instance_lifetimes_and_cap_come_from_the_settings() {
     assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 2);
     assert_eq!(app.api_get(str_of(&s, "access_token")).await.status(), 401);
 }
+
+#[tokio::test]
+async fn browser_apps_read_answers_only_from_their_registered_origins() {
+    let (app, cookie) = app_with_user().await;
+    let spa = app
+        .add_client(|f| {
+            f.auth_method = "none".into();
+            f.redirect_uris = "https://spa.example.com/callback".into();
+        })
+        .await;
+    let spa_origin = "https://spa.example.com";
+    let allow_origin = |res: &reqwest::Response| {
+        res.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).map(|v| v.to_str().unwrap().to_string())
+    };
+
+    let (challenge, verifier) = pkce();
+    let code = app.code_for(&cookie, &spa, &challenge).await;
+    let res = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .header(header::ORIGIN, spa_origin)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", spa.redirect.as_str()),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", spa.client_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(allow_origin(&res).as_deref(), Some(spa_origin));
+    assert!(res.headers().get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none(), "never with cookies");
+    let tokens: serde_json::Value = res.json().await.unwrap();
+    let access = str_of(&tokens, "access_token");
+
+    // The API: readable from the client's origin, not from another one.
+    for (origin, readable) in [(spa_origin, true), ("https://evil.example", false)] {
+        let res = app
+            .http
+            .get(app.url("/api/v1/me"))
+            .header(header::ORIGIN, origin)
+            .header(header::AUTHORIZATION, format!("Bearer {access}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(allow_origin(&res).is_some(), readable, "{origin}");
+    }
+    // Another origin at the token endpoint cannot read the answer.
+    let res = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .header(header::ORIGIN, "https://evil.example")
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", spa.client_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(allow_origin(&res).is_none());
+    // Preflights for the Authorization header; the metadata is public.
+    let res = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+        .header(header::ORIGIN, spa_origin)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let allowed = res.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS].to_str().unwrap().to_string();
+    assert!(allowed.contains("authorization"), "{allowed}");
+    let res = app.get("/.well-known/oauth-authorization-server", "").await;
+    assert_eq!(allow_origin(&res).as_deref(), Some("*"));
+}

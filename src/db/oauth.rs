@@ -136,6 +136,22 @@ pub struct Bearer {
     pub username: String,
     pub display_name: String,
     pub api_enabled: bool,
+    /// The client's redirect URIs as stored (a JSON array), for CORS.
+    pub redirect_uris: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BearerRow {
+    expires_at: Option<i64>,
+    scope: String,
+    client_pk: i64,
+    active: i64,
+    rate_limit: Option<i64>,
+    redirect_uris: String,
+    user_id: i64,
+    username: String,
+    display_name: String,
+    api_enabled: i64,
 }
 
 /// What introspection reports of a token.
@@ -395,10 +411,9 @@ impl Db {
 
     /// One indexed lookup: an access token, its session, client, user and the API switch.
     pub async fn find_bearer(&self, digest: &[u8]) -> Result<Option<Bearer>, DbError> {
-        type Row = (Option<i64>, String, i64, i64, Option<i64>, i64, String, String, i64);
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT t.expires_at, t.scope, c.id, c.active, c.rate_limit, u.id, u.username, u.display_name, \
-               s.api_enabled \
+        let row: Option<BearerRow> = sqlx::query_as(
+            "SELECT t.expires_at, t.scope, c.id AS client_pk, c.active, c.rate_limit, c.redirect_uris, \
+               u.id AS user_id, u.username, u.display_name, s.api_enabled \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
                JOIN users u ON u.id = g.user_id CROSS JOIN settings s \
              WHERE t.digest = $1 AND t.kind = 'access' AND s.id = 1",
@@ -406,21 +421,18 @@ impl Db {
         .bind(digest)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(
-            |(expires_at, scope, client_pk, active, rate_limit, user_id, username, display_name, api)| {
-                Bearer {
-                    expires_at,
-                    scope,
-                    client_pk,
-                    client_active: active == 1,
-                    rate_limit,
-                    user_id,
-                    username,
-                    display_name,
-                    api_enabled: api == 1,
-                }
-            },
-        ))
+        Ok(row.map(|r| Bearer {
+            expires_at: r.expires_at,
+            scope: r.scope,
+            client_pk: r.client_pk,
+            client_active: r.active == 1,
+            rate_limit: r.rate_limit,
+            user_id: r.user_id,
+            username: r.username,
+            display_name: r.display_name,
+            api_enabled: r.api_enabled == 1,
+            redirect_uris: r.redirect_uris,
+        }))
     }
 
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {

@@ -13,6 +13,7 @@ use axum::{
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use serde_json::json;
 
+use super::cors;
 use crate::{
     auth::token,
     db::{DbError, now_unix, oauth::Bearer},
@@ -101,11 +102,13 @@ impl IntoResponse for ApiError {
 }
 
 /// The caller behind the request's bearer token, with `scope` checked and the rate counted.
+/// Once the token is known, `origin` says whether its client's pages may read the answer.
 async fn caller(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
     scope: &'static str,
+    origin: &mut Option<HeaderValue>,
 ) -> Result<Bearer, ApiError> {
     // Tokens in URLs leak into logs and histories (RFC 6750 §2.3, OAuth 2.1 §5.2).
     let in_query = uri.query().is_some_and(|q| {
@@ -136,6 +139,10 @@ async fn caller(
         .find_bearer(&token::digest(raw))
         .await?
         .ok_or(ApiError::InvalidToken("the access token is invalid"))?;
+    if headers.contains_key(header::ORIGIN) {
+        let uris: Vec<String> = serde_json::from_str(&bearer.redirect_uris).unwrap_or_default();
+        *origin = cors::allowed_origin_among(headers, uris.iter().map(String::as_str));
+    }
     if !bearer.api_enabled {
         return Err(ApiError::Disabled);
     }
@@ -164,10 +171,13 @@ fn me(username: &str, display_name: &str) -> Response {
 }
 
 pub async fn get_me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    match caller(&state, &uri, &headers, "read").await {
+    let mut origin = None;
+    let mut res = match caller(&state, &uri, &headers, "read", &mut origin).await {
         Ok(b) => me(&b.username, &b.display_name),
         Err(e) => e.into_response(),
-    }
+    };
+    cors::allow(&mut res, origin);
+    res
 }
 
 pub async fn patch_me(
@@ -176,13 +186,16 @@ pub async fn patch_me(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let mut origin = None;
     let run = async {
-        let bearer = caller(&state, &uri, &headers, "write").await?;
+        let bearer = caller(&state, &uri, &headers, "write", &mut origin).await?;
         let display_name = parse_patch(&headers, body)?;
         state.db.set_display_name(bearer.user_id, &display_name).await?;
         Ok::<_, ApiError>(me(&bearer.username, &display_name))
     };
-    run.await.unwrap_or_else(IntoResponse::into_response)
+    let mut res = run.await.unwrap_or_else(IntoResponse::into_response);
+    cors::allow(&mut res, origin);
+    res
 }
 
 /// `{"display_name": "..."}`: at most 100 characters, no control characters; trimmed.

@@ -10,7 +10,10 @@ use axum::{
 use http::{HeaderMap, StatusCode};
 use serde_json::json;
 
-use super::endpoint::{Credentials, OAuthError, Params, no_store};
+use super::{
+    cors,
+    endpoint::{Credentials, OAuthError, Params, no_store},
+};
 use crate::{
     auth::token,
     db::{Db, now_unix, oauth::StoredClient},
@@ -46,15 +49,19 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let mut origin = None;
     let run = async {
         let params = Params::from_form(&headers, body)?;
         let client = management_client(&state.db, &headers, &params, now_unix()).await?;
+        origin = cors::allowed_origin(&headers, client.client.spec.redirect_uris.as_slice());
         let token = params.require("token")?;
         token_hint(&params)?;
         state.db.revoke_token(&token::digest(token), client.pk).await?;
         Ok::<_, OAuthError>((StatusCode::OK, no_store()).into_response())
     };
-    run.await.unwrap_or_else(IntoResponse::into_response)
+    let mut res = run.await.unwrap_or_else(IntoResponse::into_response);
+    cors::allow(&mut res, origin);
+    res
 }
 
 /// RFC 7662: what the client may know of its own token; anything else is `{"active": false}`.

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod authorize;
 pub mod consent;
+pub mod cors;
 pub mod endpoint;
 pub mod flow;
 pub mod grant;
@@ -36,10 +37,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata))
         .route("/oauth2/authorize", get(authorize::authorize).post(authorize::decide))
-        .route("/oauth2/token", post(token::token))
-        .route("/oauth2/revoke", post(management::revoke))
+        .route("/oauth2/token", post(token::token).options(cors::preflight))
+        .route("/oauth2/revoke", post(management::revoke).options(cors::preflight))
         .route("/oauth2/introspect", post(management::introspect))
-        .route("/api/v1/me", get(api::get_me).patch(api::patch_me))
+        .route("/api/v1/me", get(api::get_me).patch(api::patch_me).options(cors::preflight))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -66,7 +67,11 @@ pub fn metadata_document(issuer: &Issuer) -> serde_json::Value {
 
 pub async fn metadata(State(issuer): State<std::sync::Arc<Issuer>>) -> impl IntoResponse {
     (
-        [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            // Public information: any page may read it.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
         Json(metadata_document(&issuer)),
     )
 }

@@ -11,6 +11,7 @@ use axum::{
 use http::HeaderMap;
 
 use super::{
+    cors,
     endpoint::{Credentials, OAuthError, Params, no_store},
     grant,
 };
@@ -21,6 +22,7 @@ pub async fn token(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let mut origin = None;
     let run = async {
         let params = Params::from_form(&headers, body)?;
         let now = now_unix();
@@ -28,6 +30,7 @@ pub async fn token(
             .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
         let grant_type = params.require("grant_type")?;
         let client = creds.authenticate(&state.db, now).await?;
+        origin = cors::allowed_origin(&headers, client.client.spec.redirect_uris.as_slice());
         if !client.settings.api_enabled {
             return Err(OAuthError::api_disabled());
         }
@@ -44,5 +47,7 @@ pub async fn token(
         };
         Ok((no_store(), Json(issued)).into_response())
     };
-    run.await.unwrap_or_else(IntoResponse::into_response)
+    let mut res = run.await.unwrap_or_else(IntoResponse::into_response);
+    cors::allow(&mut res, origin);
+    res
 }
