@@ -752,3 +752,45 @@ async fn refresh_may_narrow_the_scope_but_never_widen_it() {
     let (_, full) = app.refresh(&client, str_of(&narrowed, "refresh_token")).await;
     assert_eq!(full["scope"], "read write");
 }
+
+#[tokio::test]
+async fn not_you_signs_out_and_returns_to_the_request() {
+    let (app, cookie) = app_with_user().await;
+    app.add_user("bob", false).await;
+    let client = app.add_client(|_| {}).await;
+    let (challenge, _) = pkce();
+    let path = authorize_path(&client, &challenge, &[]);
+    let form = app.consent_page(&cookie, &path).await;
+    assert!(form.html.contains("Not alice? Sign in as someone else"));
+    let at = form.html.find("action=\"/logout\"").expect("a sign-out form");
+    let logout_form = &form.html[at..];
+    let csrf = common::hidden_value(logout_form, "csrf").unwrap();
+    let next = common::hidden_value(logout_form, "next").unwrap().replace("&amp;", "&");
+    assert_eq!(next, path);
+    let res = app
+        .post_form_with(
+            "/logout",
+            &cookie,
+            &[("sec-fetch-site", "same-origin")],
+            &[("csrf", &csrf), ("next", &next)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert_eq!(query_param(&to, "next").as_deref(), Some(path.as_str()));
+    assert_eq!(app.get(&path, &cookie).await.status(), 303, "alice is signed out");
+    // A next that leaves the site is ignored.
+    let bob = app.sign_in("bob").await;
+    let html = app.consent_page(&bob, &path).await.html;
+    let bob_csrf = common::hidden_value(&html[html.find("action=\"/logout\"").unwrap()..], "csrf").unwrap();
+    let res = app
+        .post_form_with(
+            "/logout",
+            &bob,
+            &[("sec-fetch-site", "same-origin")],
+            &[("csrf", &bob_csrf), ("next", "//evil.example/")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login");
+}

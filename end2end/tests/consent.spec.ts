@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
 
-import { PASSWORD, USER, shot, watchConsole } from "./fixtures";
+import { ADMIN, PASSWORD, USER, shot, watchConsole } from "./fixtures";
 
 const root = path.resolve(__dirname, "..", "..");
 const bin = process.env.CLAVIS_BIN ?? path.join(root, "target", "release", "clavis");
@@ -103,7 +103,14 @@ test("Deny sends access_denied back to the app", async ({ page, baseURL }, testI
   await interceptCallback(page);
   await page.goto(authorizeUrl(client.client_id, challenge, "state-deny"));
   await signInHere(page);
-  await expect(page.getByRole("button", { name: "Deny" })).toBeVisible();
+  // "Not you?": sign out and back to this request as someone else.
+  await page.getByRole("button", { name: `Not ${USER}? Sign in as someone else` }).click();
+  await expect(page).toHaveURL(/\/login\?next=%2Foauth2%2Fauthorize/);
+  await page.locator("body[data-hydrated=true]").waitFor();
+  await page.getByLabel("Username").fill(ADMIN);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText(`Signed in as ${ADMIN}`)).toBeVisible();
   await page.getByRole("button", { name: "Deny" }).click();
   await expect(page.getByRole("heading", { name: "Example app callback" })).toBeVisible();
   const back = new URL(page.url());

@@ -97,15 +97,18 @@ async fn authenticate(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct LogoutForm {
     #[serde(default)]
     csrf: String,
+    /// Where the sign-in page should lead afterwards ("Not you?" on the consent page).
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<LogoutForm>,
 ) -> Response {
     match session::from_headers(&state.db, &headers).await {
         Ok(Some(s)) if !csrf::same_origin(&headers, &state.issuer) || !s.verify_csrf(&form.csrf) => {
@@ -113,7 +116,8 @@ pub async fn logout(
         }
         Ok(_) => match session::end(&state.db, &headers).await {
             Ok(()) => {
-                let mut res = Redirect::to("/login").into_response();
+                let next = form.next.as_deref().and_then(|n| LocalPath::parse(n).ok());
+                let mut res = to_login(next.as_ref(), &[]);
                 let clear =
                     cookie::set(cookie::SESSION, "", Some(0), cookie::SameSite::Lax, state.issuer.is_https());
                 res.headers_mut().append(header::SET_COOKIE, clear);

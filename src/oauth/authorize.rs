@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use serde::Deserialize;
 
 use super::{
-    consent::{consent_page, error_page},
+    consent::{ConsentUser, consent_page, error_page},
     flow::{self, AuthorizeError, ErrorPage, ErrorRedirect, Outcome},
 };
 use crate::{
@@ -92,7 +92,14 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         return handlers::internal_error(&e);
     }
     let csrf = session.bound_token(CONSENT_PURPOSE, &id);
-    consent_page(&stored.client, &request, session.user.username.as_str(), &id, &csrf)
+    let here = uri.path_and_query().map_or("/oauth2/authorize", |p| p.as_str());
+    let logout_csrf = session.csrf_token();
+    let user = ConsentUser {
+        username: session.user.username.as_str(),
+        logout_csrf: &logout_csrf,
+        authorize_path: here,
+    };
+    consent_page(&stored.client, &request, &user, &id, &csrf)
 }
 
 #[derive(Deserialize)]

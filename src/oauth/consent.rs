@@ -37,12 +37,20 @@ fn redirect_host(redirect_uri: &str) -> &str {
     }
 }
 
+/// Who is deciding, and how they switch accounts: a sign-out that returns to this request.
+pub struct ConsentUser<'a> {
+    pub username: &'a str,
+    pub logout_csrf: &'a str,
+    /// This authorization request, as a local path.
+    pub authorize_path: &'a str,
+}
+
 /// The consent page: who asks, for what in plain words, where the browser goes next, and the
 /// Allow / Deny form carrying the request id and its token.
 pub fn consent_page(
     client: &Client,
     request: &AuthorizeRequest,
-    username: &str,
+    user: &ConsentUser<'_>,
     id: &str,
     csrf: &str,
 ) -> Response {
@@ -66,8 +74,15 @@ pub fn consent_page(
 <button type="submit" name="decision" value="allow" class="button-primary">Allow</button>
 <button type="submit" name="decision" value="deny" class="button-quiet">Deny</button>
 </form>
+<form method="post" action="/logout" class="switch-account">
+<input type="hidden" name="csrf" value="{logout_csrf}">
+<input type="hidden" name="next" value="{next}">
+<button type="submit" class="link-button">Not {user}? Sign in as someone else</button>
+</form>
 </section>"#,
-        user = escape(username),
+        user = escape(user.username),
+        logout_csrf = escape(user.logout_csrf),
+        next = escape(user.authorize_path),
         host = escape(redirect_host(&request.redirect_uri)),
     );
     let mut res = page(StatusCode::OK, &format!("Allow {name}?"), &body);
