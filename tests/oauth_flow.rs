@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     TestApp, location,
-    oauth::{REDIRECT, STATE, authorize_path, pkce, query_param, str_of},
+    oauth::{REDIRECT, STATE, authorize_path, exchange_form, pkce, query_param, str_of},
 };
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
@@ -119,18 +119,7 @@ async fn token_responses_follow_rfc_6749() {
     let client = app.add_client(|_| {}).await;
     let (challenge, verifier) = pkce();
     let code = app.code_for(&cookie, &client, &challenge).await;
-    let res = app
-        .client_post_raw(
-            "/oauth2/token",
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+    let res = app.client_post_raw("/oauth2/token", &client, &exchange_form(&client, &code, &verifier)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
     assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
@@ -255,18 +244,7 @@ async fn loopback_redirects_match_on_any_port() {
     client.redirect = "http://127.0.0.1:49152/cb".into();
     let (challenge, verifier) = pkce();
     let code = app.code_for(&cookie, &client, &challenge).await;
-    let (status, body) = app
-        .client_post(
-            "/oauth2/token",
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &client.redirect),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+    let (status, body) = app.exchange(&client, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     // Other hosts still need an exact match.
     client.redirect = "http://localhost:49152/cb".into();
@@ -386,18 +364,7 @@ async fn consent_off_redirects_with_a_code_at_once() {
     let to = location(&res);
     let code = query_param(&to, "code").expect("code");
     assert_eq!(query_param(&to, "iss").as_deref(), Some(app.base.as_str()));
-    let (status, body) = app
-        .client_post(
-            "/oauth2/token",
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+    let (status, body) = app.exchange(&client, &code, &verifier).await;
     assert_eq!(status, 200);
     assert_eq!(body["scope"], "read", "the scope asked for, not more");
 }
@@ -408,12 +375,7 @@ async fn codes_are_single_use_and_a_replay_revokes_their_tokens() {
     let client = app.add_client(|_| {}).await;
     let (challenge, verifier) = pkce();
     let code = app.code_for(&cookie, &client, &challenge).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier.as_str()),
-    ];
+    let form = exchange_form(&client, &code, &verifier);
     let (status, tokens) = app.client_post("/oauth2/token", &client, &form).await;
     assert_eq!(status, 200);
     let access = str_of(&tokens, "access_token");
@@ -668,18 +630,7 @@ async fn the_old_secret_works_only_within_its_grace_period() {
         client.secret = Some(secret);
         let (challenge, verifier) = pkce();
         let code = app.code_for(&cookie, &client, &challenge).await;
-        let (status, _) = app
-            .client_post(
-                "/oauth2/token",
-                &client,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", &verifier),
-                ],
-            )
-            .await;
+        let (status, _) = app.exchange(&client, &code, &verifier).await;
         assert_eq!(status.is_success(), ok, "{status}");
     }
 }

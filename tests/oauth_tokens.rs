@@ -7,7 +7,7 @@ mod common;
 use clavis::{db::settings::SettingsPatch, domain::client::ClientId, registry};
 use common::{
     TestApp,
-    oauth::{REDIRECT, TestClient, pkce, str_of},
+    oauth::{TestClient, pkce, str_of},
 };
 use reqwest::header;
 
@@ -65,19 +65,7 @@ async fn the_cap_is_exact_under_50_parallel_authorizations() {
         .into_iter()
         .map(|(code, verifier)| {
             let (app, client) = (app.clone(), client.clone());
-            tokio::spawn(async move {
-                app.client_post(
-                    "/oauth2/token",
-                    &client,
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("code", &code),
-                        ("redirect_uri", REDIRECT),
-                        ("code_verifier", &verifier),
-                    ],
-                )
-                .await
-            })
+            tokio::spawn(async move { app.exchange(&client, &code, &verifier).await })
         })
         .collect();
     let mut ok = 0;

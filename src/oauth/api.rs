@@ -13,7 +13,7 @@ use axum::{
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use serde_json::json;
 
-use super::cors;
+use super::{cors, endpoint::has_media_type};
 use crate::{
     auth::token,
     db::{DbError, now_unix, oauth::Bearer},
@@ -200,12 +200,7 @@ pub async fn patch_me(
 
 /// `{"display_name": "..."}`: at most 100 characters, no control characters; trimmed.
 fn parse_patch(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+    if !has_media_type(headers, "application/json") {
         return Err(ApiError::BadInput("the request body must be application/json".into()));
     }
     let body = body.map_err(|e| ApiError::BadInput(format!("unreadable request body: {e}")))?;

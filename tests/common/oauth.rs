@@ -136,22 +136,16 @@ impl TestApp {
         req.form(&pairs).send().await.expect("POST")
     }
 
+    /// Exchanges `code` at the token endpoint with the client's redirect URI.
+    pub async fn exchange(&self, client: &TestClient, code: &str, verifier: &str) -> (StatusCode, Value) {
+        self.client_post("/oauth2/token", client, &exchange_form(client, code, verifier)).await
+    }
+
     /// The whole flow: a token response (status 200 asserted).
     pub async fn tokens(&self, cookie: &str, client: &TestClient) -> Value {
         let (challenge, verifier) = pkce();
         let code = self.code_for(cookie, client, &challenge).await;
-        let (status, body) = self
-            .client_post(
-                "/oauth2/token",
-                client,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", &client.redirect),
-                    ("code_verifier", &verifier),
-                ],
-            )
-            .await;
+        let (status, body) = self.exchange(client, &code, &verifier).await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -191,6 +185,20 @@ impl TestApp {
         db.close().await;
         n
     }
+}
+
+/// The form of a code exchange, with the client's redirect URI.
+pub fn exchange_form<'a>(
+    client: &'a TestClient,
+    code: &'a str,
+    verifier: &'a str,
+) -> [(&'static str, &'a str); 4] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", client.redirect.as_str()),
+        ("code_verifier", verifier),
+    ]
 }
 
 pub fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
