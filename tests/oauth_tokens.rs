@@ -77,6 +77,27 @@ async fn the_cap_is_exact_under_50_parallel_authorizations() {
     assert_eq!(ok, 50);
     assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10, "exactly the cap");
     assert_eq!(app.count("SELECT COUNT(*) FROM tokens").await, 20, "their access and refresh tokens only");
+
+    // And 50 whole authorizations (consent page, Allow, exchange) at once.
+    let cookie = std::sync::Arc::new(cookie);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (app, client, cookie) = (app.clone(), client.clone(), cookie.clone());
+            tokio::spawn(async move { app.tokens(&cookie, &client).await })
+        })
+        .collect();
+    let mut live = Vec::new();
+    for t in tasks {
+        live.push(t.await.unwrap());
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10, "exactly the cap");
+    let mut working = 0;
+    for s in &live {
+        if app.api_get(str_of(s, "access_token")).await.status() == 200 {
+            working += 1;
+        }
+    }
+    assert_eq!(working, 10, "the 10 newest sessions work, the others are gone");
 }
 
 #[tokio::test]
