@@ -30,6 +30,10 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite lets one connection write at a time and makes the others poll with growing sleeps
+    /// (up to 100 ms each); queueing this process's token transactions here instead hands the
+    /// write lock over at once. `None` on Postgres, where rows are locked one by one.
+    write_queue: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +76,9 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        Ok(Self { pool, backend })
+        let write_queue =
+            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self { pool, backend, write_queue })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -89,6 +95,14 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Waits for this process's turn to run a write transaction (SQLite only; see `write_queue`).
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_queue {
+            Some(q) => Some(q.lock().await),
+            None => None,
+        }
     }
 
     /// A cheap query proving the database answers (`/healthz`).

@@ -197,6 +197,7 @@ impl Db {
         req: &PendingRequest,
         expires_at: i64,
     ) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO authorization_requests (id_hash, session_hash, user_id, client_pk, redirect_uri, \
              scope, state, code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -223,6 +224,7 @@ impl Db {
         session_hash: &[u8],
         now: i64,
     ) -> Result<Option<PendingRequest>, DbError> {
+        let _turn = self.write_turn().await;
         type Row = (i64, i64, String, String, Option<String>, Option<String>, i64);
         let row: Option<Row> = sqlx::query_as(
             "DELETE FROM authorization_requests WHERE id_hash = $1 AND session_hash = $2 \
@@ -245,6 +247,7 @@ impl Db {
     }
 
     pub async fn insert_code(&self, code_hash: &[u8], code: &CodeRow) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, scope, \
              code_challenge, expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
@@ -273,6 +276,7 @@ impl Db {
         check: impl FnOnce(&CodeRow) -> Result<(), E>,
         issue: impl FnOnce(&CodeRow) -> Issue,
     ) -> Result<Redeemed<E>, DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let claimed: Option<CodeRow> = sqlx::query_as(
             "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
@@ -364,6 +368,7 @@ impl Db {
         check: impl FnOnce(&RefreshGrant) -> Result<(), E>,
         issue: impl FnOnce(&RefreshGrant) -> Issue,
     ) -> Result<Refreshed<E>, DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         // The session row first, then the token: the same lock order as a revocation.
         let grant: Option<(i64, i64, i64)> = sqlx::query_as(
@@ -479,6 +484,7 @@ impl Db {
     /// Revokes a token of `client_pk` (RFC 7009): a refresh token ends its whole session, an
     /// access token only itself. Another client's or an unknown token is left alone.
     pub async fn revoke_token(&self, digest: &[u8], client_pk: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
         let session = sqlx::query(
             "DELETE FROM grants WHERE client_pk = $2 AND id = \
                (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh')",
@@ -502,6 +508,7 @@ impl Db {
     }
 
     pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(display_name)
             .bind(user_id)
@@ -514,6 +521,7 @@ impl Db {
     /// consent requests and browser sessions, and codes past their life. Used codes stay a day
     /// longer so a late replay still revokes what they started.
     pub async fn purge_expired(&self, now: i64) -> Result<u64, DbError> {
+        let _turn = self.write_turn().await;
         let mut removed = 0;
         for (sql, at) in [
             ("DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= $1", now),

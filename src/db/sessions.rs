@@ -23,6 +23,7 @@ impl Db {
         now: i64,
         expires_at: i64,
     ) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         if let Some(old) = replaces {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut *tx).await?;
