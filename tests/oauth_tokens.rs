@@ -397,3 +397,67 @@ async fn browser_apps_read_answers_only_from_their_registered_origins() {
     let res = app.get("/.well-known/oauth-authorization-server", "").await;
     assert_eq!(allow_origin(&res).as_deref(), Some("*"));
 }
+
+/// The account page's "Apps with access": what the user allowed, and removing it.
+#[tokio::test]
+async fn users_see_and_remove_the_apps_they_allowed() {
+    let (app, cookie) = app_with_user().await;
+    app.add_user("bob", false).await;
+    let bob = app.sign_in("bob").await;
+    let writer = app.add_client(|f| f.name = "Writer App".into()).await;
+    let reader = app
+        .add_client(|f| {
+            f.name = "Reader App".into();
+            f.scope = "read".into();
+        })
+        .await;
+    let w1 = app.tokens(&cookie, &writer).await;
+    let w2 = app.tokens(&cookie, &writer).await;
+    let r = app.tokens(&cookie, &reader).await;
+    let b = app.tokens(&bob, &writer).await;
+
+    let call = |name: &'static str, cookie: String, body: serde_json::Value, same_site: bool| {
+        let mut req =
+            app.http.post(app.url(&format!("/api/account/{name}"))).header("cookie", cookie).json(&body);
+        if same_site {
+            req = req.header("sec-fetch-site", "same-origin");
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap_or(serde_json::Value::Null))
+        }
+    };
+    let (status, apps) = call("apps", cookie.clone(), serde_json::json!({}), true).await;
+    assert_eq!(status, 200, "{apps}");
+    let apps = apps.as_array().unwrap().clone();
+    assert_eq!(apps.len(), 2);
+    assert_eq!(apps[0]["name"], "Reader App", "most recently allowed first");
+    assert_eq!(apps[0]["access"], "Read your data");
+    assert_eq!((apps[1]["name"].as_str(), apps[1]["sessions"].as_i64()), (Some("Writer App"), Some(2)));
+    assert_eq!(apps[1]["access"], "Read and change your data");
+
+    // Removal needs the session's CSRF token and a same-site request.
+    let page = app.get("/account", &cookie).await.text().await.unwrap();
+    let csrf = common::hidden_value(&page, "csrf").expect("the session's token on the page");
+    let remove = serde_json::json!({"csrf": csrf, "client_id": writer.client_id});
+    let (status, _) = call(
+        "remove_app",
+        cookie.clone(),
+        serde_json::json!({"csrf": "forged", "client_id": writer.client_id}),
+        true,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call("remove_app", cookie.clone(), remove.clone(), false).await;
+    assert_eq!(status, 200, "no Sec-Fetch-Site header: the token alone decides");
+    for s in [&w1, &w2] {
+        assert_eq!(app.api_get(str_of(s, "access_token")).await.status(), 401);
+        assert_eq!(app.refresh(&writer, str_of(s, "refresh_token")).await.0, 400);
+    }
+    assert_eq!(app.api_get(str_of(&r, "access_token")).await.status(), 200, "other apps keep access");
+    assert_eq!(app.api_get(str_of(&b, "access_token")).await.status(), 200, "other users keep theirs");
+    let (_, apps) = call("apps", cookie.clone(), serde_json::json!({}), true).await;
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+    let (status, _) = call("apps", String::new(), serde_json::json!({}), true).await;
+    assert_eq!(status, 401, "signed out");
+}

@@ -93,6 +93,21 @@ test("sign in, Allow: the app receives a code and gets tokens that call the API"
   const me = await request.get("/api/v1/me", { headers: { Authorization: `Bearer ${tokens.access_token}` } });
   expect(me.status()).toBe(200);
   expect((await me.json()).username).toBe(USER);
+
+  // The user sees the app on their account page and can take its access back.
+  await page.goto("/account");
+  await page.locator("body[data-hydrated=true]").waitFor();
+  const apps = page.getByRole("region", { name: "Apps with access" });
+  const row = apps.getByRole("row").filter({ hasText: "Photo Printer" });
+  await expect(row).toBeVisible();
+  await expect(row.getByRole("cell", { name: "Read and change your data" })).toBeVisible();
+  await expect(row.getByText("1 session")).toBeVisible();
+  await shot(page, testInfo, "account-apps");
+  await apps.getByRole("button", { name: "Remove access for Photo Printer" }).click();
+  await expect(row).toHaveCount(0);
+  await expect(apps.getByText("No application has access to your account.")).toBeVisible();
+  const after = await request.get("/api/v1/me", { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  expect(after.status()).toBe(401);
   noErrors();
 });
 

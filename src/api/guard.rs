@@ -26,23 +26,38 @@ pub async fn admin() -> Result<AppState, ApiError> {
 /// As [`admin`], for changes: the request must also carry the session's CSRF token and must not
 /// come from another site.
 pub async fn admin_change(csrf_token: &str) -> Result<AppState, ApiError> {
-    let (state, session) = admin_session().await?;
-    let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
-    if !csrf::same_origin(&parts.headers, &state.issuer) || !session.verify_csrf(csrf_token) {
-        return Err(fail(ApiError::Csrf));
+    let (state, session) = signed_in_change(csrf_token).await?;
+    if !session.user.role.is_admin() {
+        return Err(fail(ApiError::Forbidden));
     }
     Ok(state)
 }
 
 async fn admin_session() -> Result<(AppState, session::Session), ApiError> {
+    let (state, session) = signed_in().await?;
+    if !session.user.role.is_admin() {
+        return Err(fail(ApiError::Forbidden));
+    }
+    Ok((state, session))
+}
+
+/// The app state and session, when the caller is signed in (any role).
+pub async fn signed_in() -> Result<(AppState, session::Session), ApiError> {
     let state = use_context::<AppState>().ok_or_else(|| fail(ApiError::Internal))?;
     let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
     let session = session::from_parts(&state.db, &parts)
         .await
         .map_err(|e| fail(ApiError::internal(e)))?
         .ok_or_else(|| fail(ApiError::Unauthenticated))?;
-    if !session.user.role.is_admin() {
-        return Err(fail(ApiError::Forbidden));
+    Ok((state, session))
+}
+
+/// As [`signed_in`], for changes to the caller's own data: CSRF token and same-site checked.
+pub async fn signed_in_change(csrf_token: &str) -> Result<(AppState, session::Session), ApiError> {
+    let (state, session) = signed_in().await?;
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
+    if !csrf::same_origin(&parts.headers, &state.issuer) || !session.verify_csrf(csrf_token) {
+        return Err(fail(ApiError::Csrf));
     }
     Ok((state, session))
 }

@@ -1,6 +1,7 @@
 //! Server functions: the browser's data API. Each is a public HTTP endpoint with an explicit
 //! name under `/api/`, and each checks its caller itself.
 
+pub mod account;
 pub mod clients;
 mod error;
 #[cfg(feature = "ssr")]

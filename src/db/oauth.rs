@@ -154,6 +154,17 @@ struct BearerRow {
     api_enabled: i64,
 }
 
+/// An application holding live sessions of a user (the account page's "Apps with access").
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserApp {
+    pub client_id: String,
+    pub name: String,
+    /// The widest scope among its sessions.
+    pub scope: String,
+    pub sessions: i64,
+    pub last_authorized_at: i64,
+}
+
 /// What introspection reports of a token.
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
@@ -505,6 +516,34 @@ impl Db {
         .execute(self.pool())
         .await?;
         Ok(access.rows_affected() > 0)
+    }
+
+    /// The applications holding live sessions of `user_id`, most recently authorized first.
+    pub async fn user_apps(&self, user_id: i64, now: i64) -> Result<Vec<UserApp>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT c.client_id, c.name, MAX(g.scope) AS scope, COUNT(*) AS sessions, \
+               MAX(g.created_at) AS last_authorized_at \
+             FROM grants g JOIN clients c ON c.id = g.client_pk \
+             WHERE g.user_id = $1 AND (g.expires_at IS NULL OR g.expires_at > $2) \
+             GROUP BY c.client_id, c.name ORDER BY MAX(g.id) DESC",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Ends every session of `user_id` with the client: its tokens stop working at once.
+    pub async fn revoke_user_app(&self, user_id: i64, client_id: &str) -> Result<u64, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "DELETE FROM grants WHERE user_id = $1 AND client_pk IN (SELECT id FROM clients WHERE client_id = $2)",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {

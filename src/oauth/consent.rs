@@ -37,6 +37,11 @@ fn redirect_host(redirect_uri: &str) -> &str {
     }
 }
 
+/// A granted scope in the words the user saw when allowing it.
+pub fn access_in_words(scope: &str) -> &'static str {
+    if scope.split(' ').any(|s| s == "write") { "Read and change your data" } else { "Read your data" }
+}
+
 /// Who is deciding, and how they switch accounts: a sign-out that returns to this request.
 pub struct ConsentUser<'a> {
     pub username: &'a str,
@@ -55,8 +60,7 @@ pub fn consent_page(
     csrf: &str,
 ) -> Response {
     let name = escape(client.spec.name.as_str());
-    let access =
-        if request.scopes.contains(&"write") { "Read and change your data" } else { "Read your data" };
+    let access = access_in_words(&request.scopes.join(" "));
     let scope_note = match client.spec.scope {
         ClientScope::Full if !request.scopes.contains(&"write") => " (read-only)",
         _ => "",
