@@ -26,10 +26,8 @@ pub async fn admin() -> Result<AppState, ApiError> {
 /// As [`admin`], for changes: the request must also carry the session's CSRF token and must not
 /// come from another site.
 pub async fn admin_change(csrf_token: &str) -> Result<AppState, ApiError> {
-    let (state, session) = signed_in_change(csrf_token).await?;
-    if !session.user.role.is_admin() {
-        return Err(fail(ApiError::Forbidden));
-    }
+    let (state, session) = admin_session().await?;
+    verify_change(&state, &session, csrf_token)?;
     Ok(state)
 }
 
@@ -55,9 +53,15 @@ pub async fn signed_in() -> Result<(AppState, session::Session), ApiError> {
 /// As [`signed_in`], for changes to the caller's own data: CSRF token and same-site checked.
 pub async fn signed_in_change(csrf_token: &str) -> Result<(AppState, session::Session), ApiError> {
     let (state, session) = signed_in().await?;
+    verify_change(&state, &session, csrf_token)?;
+    Ok((state, session))
+}
+
+/// A change must carry the session's CSRF token and must not come from another site.
+fn verify_change(state: &AppState, session: &session::Session, csrf_token: &str) -> Result<(), ApiError> {
     let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
     if !csrf::same_origin(&parts.headers, &state.issuer) || !session.verify_csrf(csrf_token) {
         return Err(fail(ApiError::Csrf));
     }
-    Ok((state, session))
+    Ok(())
 }

@@ -95,8 +95,9 @@ pub struct Issue {
     pub grant_expires_at: Option<i64>,
 }
 
-pub enum Redeemed<E> {
-    Issued,
+pub enum Redeemed<R, E> {
+    /// Stored; `R` is what the caller minted alongside (the token response).
+    Issued(R),
     /// No such code, another client's code, or an expired one.
     NotFound,
     /// The code was already used: the session it started has been revoked.
@@ -108,16 +109,15 @@ pub enum Redeemed<E> {
 /// The grant behind a refresh token, as the refresh sees it (after counting this refresh).
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
-    pub grant_id: i64,
-    pub client_pk: i64,
+    /// The refresh token's scope (the session's, or narrower).
     pub scope: String,
     /// Refreshes done, this one included.
     pub refresh_count: i64,
-    pub token_expires_at: Option<i64>,
 }
 
-pub enum Refreshed<E> {
-    Issued,
+pub enum Refreshed<R, E> {
+    /// Stored; `R` is what the caller minted alongside (the token response).
+    Issued(R),
     NotFound,
     /// A rotated refresh token came back: its whole session has been revoked.
     Reused,
@@ -275,18 +275,18 @@ impl Db {
         Ok(())
     }
 
-    /// Redeems a code for `client_pk` in one transaction: claims it (single use), runs `check`
-    /// on it, opens a session holding the new tokens, and trims the user's sessions with this
-    /// client to `session_cap`, the oldest going first. A replayed code revokes its session.
-    pub async fn redeem_code<E>(
+    /// Redeems a code for `client_pk` in one transaction: claims it (single use), lets `decide`
+    /// check it and mint the tokens, opens a session holding them, and trims the user's sessions
+    /// with this client to `session_cap`, the oldest going first. A refused code stays used up; a
+    /// replayed code revokes its session.
+    pub async fn redeem_code<R, E>(
         &self,
         code_hash: &[u8],
         client_pk: i64,
         now: i64,
         session_cap: u32,
-        check: impl FnOnce(&CodeRow) -> Result<(), E>,
-        issue: impl FnOnce(&CodeRow) -> Issue,
-    ) -> Result<Redeemed<E>, DbError> {
+        decide: impl FnOnce(&CodeRow) -> Result<(Issue, R), E>,
+    ) -> Result<Redeemed<R, E>, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let claimed: Option<CodeRow> = sqlx::query_as(
@@ -317,12 +317,14 @@ impl Db {
             // Another client's code stays usable by its owner; an expired one is dead anyway.
             return Ok(Redeemed::NotFound);
         }
-        if let Err(reason) = check(&code) {
-            tx.commit().await?;
-            return Ok(Redeemed::Refused(reason));
-        }
+        let (tokens, minted) = match decide(&code) {
+            Ok(issued) => issued,
+            Err(reason) => {
+                tx.commit().await?;
+                return Ok(Redeemed::Refused(reason));
+            }
+        };
         self.lock_user(&mut tx, code.user_id).await?;
-        let tokens = issue(&code);
         let (grant_id,): (i64,) = sqlx::query_as(
             "INSERT INTO grants (client_pk, user_id, scope, refresh_count, created_at, expires_at) \
              VALUES ($1, $2, $3, 0, $4, $5) RETURNING id",
@@ -353,7 +355,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Redeemed::Issued)
+        Ok(Redeemed::Issued(minted))
     }
 
     /// Serialises session creation per user on Postgres (a row lock), so the cap is exact under
@@ -369,16 +371,16 @@ impl Db {
     }
 
     /// Rotates a refresh token in one transaction: counts the refresh on its session, marks the
-    /// token used, runs `check`, stores the new tokens. A token already rotated revokes the
-    /// whole session (RFC 9700 §4.14.2).
-    pub async fn refresh<E>(
+    /// token used, lets `decide` check the refresh and mint the tokens, stores them. A refusal
+    /// rolls everything back. A token already rotated revokes the whole session (RFC 9700
+    /// §4.14.2).
+    pub async fn refresh<R, E>(
         &self,
         digest: &[u8],
         client_pk: i64,
         now: i64,
-        check: impl FnOnce(&RefreshGrant) -> Result<(), E>,
-        issue: impl FnOnce(&RefreshGrant) -> Issue,
-    ) -> Result<Refreshed<E>, DbError> {
+        decide: impl FnOnce(&RefreshGrant) -> Result<(Issue, R), E>,
+    ) -> Result<Refreshed<R, E>, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         // The session row first, then the token: the same lock order as a revocation.
@@ -410,11 +412,10 @@ impl Db {
         if token_expires_at.is_some_and(|e| e <= now) {
             return Ok(Refreshed::NotFound);
         }
-        let grant = RefreshGrant { grant_id, client_pk, scope: token_scope, refresh_count, token_expires_at };
-        if let Err(reason) = check(&grant) {
-            return Ok(Refreshed::Refused(reason));
-        }
-        let tokens = issue(&grant);
+        let (tokens, minted) = match decide(&RefreshGrant { scope: token_scope, refresh_count }) {
+            Ok(issued) => issued,
+            Err(reason) => return Ok(Refreshed::Refused(reason)),
+        };
         sqlx::query("UPDATE grants SET expires_at = $1 WHERE id = $2")
             .bind(tokens.grant_expires_at)
             .bind(grant_id)
@@ -422,7 +423,7 @@ impl Db {
             .await?;
         insert_tokens(&mut tx, grant_id, now, &tokens).await?;
         tx.commit().await?;
-        Ok(Refreshed::Issued)
+        Ok(Refreshed::Issued(minted))
     }
 
     /// One indexed lookup: an access token, its session, client, user and the API switch.

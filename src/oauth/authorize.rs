@@ -187,26 +187,35 @@ async fn issue_code(state: &AppState, pending: &PendingRequest, status: StatusCo
     if let Err(e) = state.db.insert_code(&token::digest(&code), &row).await {
         return handlers::internal_error(&e);
     }
-    let mut params = vec![("code", code.as_str())];
-    if let Some(s) = &pending.state {
-        params.push(("state", s));
-    }
-    params.push(("iss", state.issuer.as_str()));
-    redirect(status, &flow::with_query(&pending.redirect_uri, &params))
+    back_to_client(
+        status,
+        &pending.redirect_uri,
+        vec![("code", &code)],
+        pending.state.as_deref(),
+        &state.issuer,
+    )
 }
 
-/// An error sent back to the client, with `state` and `iss` (RFC 9207).
+/// An error sent back to the client.
 fn error_redirect(e: &ErrorRedirect, issuer: &Issuer, status: StatusCode) -> Response {
-    let mut params = vec![("error", e.error.code()), ("error_description", e.description.as_str())];
-    if let Some(s) = &e.state {
+    let params = vec![("error", e.error.code()), ("error_description", e.description.as_str())];
+    back_to_client(status, &e.redirect_uri, params, e.state.as_deref(), issuer)
+}
+
+/// Sends the browser to the client's redirect URI with `params`, and always `state` (when the
+/// request had one) and `iss` (RFC 9207).
+fn back_to_client<'a>(
+    status: StatusCode,
+    redirect_uri: &str,
+    mut params: Vec<(&'a str, &'a str)>,
+    state: Option<&'a str>,
+    issuer: &'a Issuer,
+) -> Response {
+    if let Some(s) = state {
         params.push(("state", s));
     }
     params.push(("iss", issuer.as_str()));
-    redirect(status, &flow::with_query(&e.redirect_uri, &params))
-}
-
-fn redirect(status: StatusCode, location: &str) -> Response {
-    match HeaderValue::from_str(location) {
+    match HeaderValue::from_str(&flow::with_query(redirect_uri, &params)) {
         Ok(v) => {
             let mut res = status.into_response();
             res.headers_mut().insert(header::LOCATION, v);

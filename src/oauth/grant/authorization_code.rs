@@ -75,23 +75,15 @@ pub async fn exchange(
     let verifier = params.get("code_verifier")?;
     let public = client.client.spec.auth.method() == AuthMethod::None;
     let lifetimes = Lifetimes::of(&client.client, &client.settings);
-    let mut response = None;
-    let outcome = db
-        .redeem_code(
-            &token::digest(code),
-            client.pk,
-            now,
-            client.settings.session_cap.get(),
-            |c| check(c, redirect_uri, verifier, public),
-            |c| {
-                let minted = mint(now, lifetimes, &c.scope, &c.scope, lifetimes.refresh_token_after(0));
-                response = Some(minted.response);
-                minted.issue
-            },
-        )
+    let outcome: Redeemed<_, CodeRefusal> = db
+        .redeem_code(&token::digest(code), client.pk, now, client.settings.session_cap.get(), |c| {
+            check(c, redirect_uri, verifier, public)?;
+            let minted = mint(now, lifetimes, &c.scope, &c.scope, lifetimes.refresh_token_after(0));
+            Ok((minted.issue, minted.response))
+        })
         .await?;
     match outcome {
-        Redeemed::Issued => response.ok_or_else(|| OAuthError::invalid_grant("no token was issued")),
+        Redeemed::Issued(response) => Ok(response),
         Redeemed::NotFound => Err(OAuthError::invalid_grant("the code is invalid or expired")),
         Redeemed::Replayed => {
             Err(OAuthError::invalid_grant("the code was already used; the tokens issued from it are revoked"))

@@ -43,25 +43,16 @@ pub async fn exchange(
     let refresh = params.require("refresh_token")?;
     let requested = params.get("scope")?;
     let lifetimes = Lifetimes::of(&client.client, &client.settings);
-    let mut response = None;
     let outcome = db
-        .refresh(
-            &token::digest(refresh),
-            client.pk,
-            now,
-            |g| check(g, lifetimes, requested).map(drop),
-            |g| {
-                // `check` passed, so this is the accepted scope.
-                let access_scope = check(g, lifetimes, requested).unwrap_or_else(|_| g.scope.clone());
-                let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
-                let minted = mint(now, lifetimes, &access_scope, &g.scope, with_refresh);
-                response = Some(minted.response);
-                minted.issue
-            },
-        )
+        .refresh(&token::digest(refresh), client.pk, now, |g| {
+            let access_scope = check(g, lifetimes, requested)?;
+            let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
+            let minted = mint(now, lifetimes, &access_scope, &g.scope, with_refresh);
+            Ok((minted.issue, minted.response))
+        })
         .await?;
     match outcome {
-        Refreshed::Issued => response.ok_or_else(|| OAuthError::invalid_grant("no token was issued")),
+        Refreshed::Issued(response) => Ok(response),
         Refreshed::NotFound => Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
         Refreshed::Reused => {
             Err(OAuthError::invalid_grant("the refresh token was already used; its session is revoked"))
@@ -78,7 +69,7 @@ mod tests {
     use super::*;
 
     fn grant(scope: &str, refresh_count: i64) -> RefreshGrant {
-        RefreshGrant { grant_id: 1, client_pk: 1, scope: scope.into(), refresh_count, token_expires_at: None }
+        RefreshGrant { scope: scope.into(), refresh_count }
     }
 
     #[test]
