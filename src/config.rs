@@ -17,7 +17,12 @@ pub struct Settings {
     pub site_root: String,
     /// Public base URL; `None` means "http:// + the address actually bound".
     pub issuer: Option<Issuer>,
+    /// How often expired codes, tokens and sessions are deleted ([`DEFAULT_PURGE_EVERY`]; not
+    /// read from the environment, tests shorten it).
+    pub purge_every: std::time::Duration,
 }
+
+pub const DEFAULT_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -46,7 +51,7 @@ impl Settings {
         let site_addr = addr.parse().map_err(|_| ConfigError::SiteAddr(addr))?;
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
         let issuer = get("CLAVIS_ISSUER").map(|raw| Issuer::parse(&raw)).transpose()?;
-        Ok(Self { database_url, site_addr, site_root, issuer })
+        Ok(Self { database_url, site_addr, site_root, issuer, purge_every: DEFAULT_PURGE_EVERY })
     }
 }
 

@@ -27,9 +27,6 @@ use crate::{
     security, telemetry,
 };
 
-/// How often expired codes, tokens and sessions are deleted.
-const PURGE_EVERY: Duration = Duration::from_secs(600);
-
 /// Failed sign-ins allowed per username and per client IP within [`LOGIN_WINDOW`].
 pub const LOGIN_FAILURES_PER_USER: u32 = 10;
 pub const LOGIN_FAILURES_PER_IP: u32 = 20;
@@ -70,6 +67,7 @@ pub struct Application {
     addr: SocketAddr,
     issuer: Arc<Issuer>,
     db: Db,
+    purge_every: Duration,
 }
 
 impl Application {
@@ -102,7 +100,7 @@ impl Application {
             }),
             api_rate: Arc::new(ClientRateLimiter::default()),
         };
-        Ok(Self { listener, router: router(state), addr, issuer, db })
+        Ok(Self { listener, router: router(state), addr, issuer, db, purge_every: settings.purge_every })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -120,7 +118,7 @@ impl Application {
     /// Serves until `shutdown` resolves, then closes the database pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let purge = tokio::spawn(purge_expired(self.db.clone()));
+        let purge = tokio::spawn(purge_expired(self.db.clone(), self.purge_every));
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         purge.abort();
         self.db.close().await;
@@ -141,9 +139,9 @@ fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// Deletes what can no longer be used, every [`PURGE_EVERY`].
-async fn purge_expired(db: Db) {
-    let mut tick = tokio::time::interval(PURGE_EVERY);
+/// Deletes what can no longer be used, every `every` (ten minutes unless a test says otherwise).
+async fn purge_expired(db: Db, every: Duration) {
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         match db.purge_expired(now_unix()).await {

@@ -113,7 +113,7 @@ async fn invalid_input_gets_field_errors_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn every_action_and_an_edit_racing_a_delete() {
+async fn every_action_and_an_edit_after_a_delete() {
     let app = TestApp::spawn().await;
     let (admin, csrf) = session(&app, "root", true).await;
     let (_, created) = call(&app, &admin, "create", json!({"csrf": csrf, "form": form("App")})).await;
@@ -143,6 +143,41 @@ async fn every_action_and_an_edit_racing_a_delete() {
 }
 
 #[tokio::test]
+async fn an_edit_racing_a_delete_never_brings_the_client_back() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (admin, csrf) = session(&app, "root", true).await;
+    let mut races = Vec::new();
+    for i in 0..12 {
+        let (_, created) =
+            call(&app, &admin, "create", json!({"csrf": csrf, "form": form(&format!("App {i}"))})).await;
+        let id = created["client"]["client_id"].as_str().unwrap().to_string();
+        let mut edit = created["client"]["form"].clone();
+        edit["name"] = json!(format!("Renamed {i}"));
+        // Both requests are in flight at once; which one the server takes first is up to it.
+        let (app, admin, csrf) = (app.clone(), admin.clone(), csrf.clone());
+        races.push(tokio::spawn(async move {
+            let update = call(&app, &admin, "update", json!({"csrf": csrf, "client_id": id, "form": edit}));
+            let delete = call(&app, &admin, "delete", json!({"csrf": csrf, "client_id": id}));
+            let ((updated, body), (deleted, _)) = tokio::join!(update, delete);
+            assert_eq!(deleted, 200, "the delete always succeeds");
+            assert!(
+                matches!(updated.as_u16(), 200 | 404),
+                "the edit lands first or finds nothing: {updated} {body}"
+            );
+            let (status, _) = call(&app, &admin, "get", json!({"client_id": id})).await;
+            assert_eq!(status, 404, "deleted, whatever the order");
+            updated.as_u16()
+        }));
+    }
+    let mut outcomes = std::collections::BTreeMap::new();
+    for race in races {
+        *outcomes.entry(race.await.unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(outcomes.values().sum::<i32>(), 12, "{outcomes:?}");
+    assert_eq!(total(&app, &admin).await, 0, "no edit brought a client back: {outcomes:?}");
+}
+
+#[tokio::test]
 async fn pages_of_unknown_clients_are_404() {
     let app = TestApp::spawn().await;
     let (admin, _) = session(&app, "root", true).await;
@@ -154,5 +189,54 @@ async fn pages_of_unknown_clients_are_404() {
         let res = app.get(path, &admin).await;
         assert_eq!(res.status(), 404, "{path}");
         assert!(res.text().await.unwrap().contains("This client no longer exists."), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_show_the_instance_defaults_as_they_are_now() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let (_, created) = call(&app, &admin, "create", json!({"csrf": csrf, "form": form("Defaults")})).await;
+    let id = created["client"]["client_id"].as_str().unwrap().to_string();
+    let pages =
+        [format!("/admin/clients/{id}"), format!("/admin/clients/{id}/edit"), "/admin/clients/new".into()];
+    let texts = |access: &str, refresh: &str| {
+        [
+            [format!("Global setting ({access})"), format!("Global setting ({refresh})")],
+            [format!("Use the global setting ({access})"), format!("Use the global setting ({refresh})")],
+            [format!("Use the global setting ({access})"), format!("Use the global setting ({refresh})")],
+        ]
+    };
+    for (page, want) in pages.iter().zip(texts("12 hours", "30 days")) {
+        let html = app.get(page, &admin).await.text().await.unwrap();
+        for w in want {
+            assert!(html.contains(&w), "{page} shows {w}");
+        }
+    }
+
+    // As `clavis settings set --access-token-lifetime 600 --refresh-token-lifetime 86400` does.
+    let db = clavis::db::Db::connect(&app.db.url).await.unwrap();
+    db.update_settings(clavis::db::settings::SettingsPatch {
+        access_token_lifetime: std::num::NonZeroU32::new(600),
+        refresh_token_lifetime: std::num::NonZeroU32::new(86_400),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    db.close().await;
+    let (status, view) = call(&app, &admin, "get", json!({"client_id": id})).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        (&view["defaults"]["access_token_lifetime"], &view["defaults"]["refresh_token_lifetime"]),
+        (&json!(600), &json!(86_400))
+    );
+    let (status, defaults) = call(&app, &admin, "defaults", json!({})).await;
+    assert_eq!((status.as_u16(), &defaults["access_token_lifetime"]), (200, &json!(600)), "{defaults}");
+    for (page, want) in pages.iter().zip(texts("10 minutes", "1 day")) {
+        let html = app.get(page, &admin).await.text().await.unwrap();
+        for w in want {
+            assert!(html.contains(&w), "{page} shows {w}");
+        }
+        assert!(!html.contains("12 hours") && !html.contains("30 days"), "{page} shows no stale default");
     }
 }

@@ -176,3 +176,68 @@ async fn update_activate_regenerate_delete() {
     refused(&clavis(&db, &["client", "show", &id]), "client_id");
     refused(&clavis(&db, &["client", "update", &id, "--name", "Back"]), "client_id");
 }
+
+#[tokio::test]
+async fn list_searches_and_pages() {
+    let db = TestDb::fresh().await;
+    let mut ids = Vec::new();
+    for i in 0..27 {
+        let name = if i % 3 == 0 { format!("Billing {i:02}") } else { format!("Reports {i:02}") };
+        let out = json(&clavis(
+            &db,
+            &["client", "add", "--name", &name, "--redirect-uri", "https://a.example/cb", "--json"],
+        ));
+        ids.push(out["client_id"].as_str().unwrap().to_string());
+    }
+    let names = |v: &Value| -> Vec<String> {
+        v["clients"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
+    };
+    // Default: 25 a page, newest first.
+    let first = json(&clavis(&db, &["client", "list", "--json"]));
+    assert_eq!(
+        (first["total"].as_u64(), first["page"].as_u64(), first["per_page"].as_u64()),
+        (Some(27), Some(1), Some(25))
+    );
+    assert_eq!(names(&first).len(), 25);
+    assert_eq!(names(&first)[0], "Reports 26", "newest first");
+    let second = json(&clavis(&db, &["client", "list", "--page", "2", "--json"]));
+    assert_eq!(names(&second), ["Reports 01", "Billing 00"]);
+    let beyond = json(&clavis(&db, &["client", "list", "--page", "9", "--json"]));
+    assert_eq!((beyond["total"].as_u64(), names(&beyond).len()), (Some(27), 0));
+    // --per-page takes 25, 50 or 100 only.
+    let all = json(&clavis(&db, &["client", "list", "--per-page", "50", "--json"]));
+    assert_eq!((names(&all).len(), all["per_page"].as_u64()), (27, Some(50)));
+    refused(&clavis(&db, &["client", "list", "--per-page", "30"]), "--per-page");
+    refused(&clavis(&db, &["client", "list", "--page", "0"]), "--page");
+    // --search matches names and Client IDs, case-insensitively, and pages within the matches.
+    let billing = json(&clavis(&db, &["client", "list", "--search", "billing", "--json"]));
+    assert_eq!(billing["total"], 9);
+    assert!(names(&billing).iter().all(|n| n.starts_with("Billing")), "{billing}");
+    let by_id = json(&clavis(&db, &["client", "list", "--search", &ids[4], "--json"]));
+    assert_eq!(names(&by_id), ["Reports 04"]);
+    let none = json(&clavis(&db, &["client", "list", "--search", "nothing like it", "--json"]));
+    assert_eq!((none["total"].as_u64(), names(&none).len()), (Some(0), 0));
+    // Plain output: one tab-separated line per client, the count on stderr.
+    let plain = clavis(&db, &["client", "list", "--search", "Billing 0", "--per-page", "25"]);
+    assert!(plain.status.success());
+    let stdout = String::from_utf8_lossy(&plain.stdout);
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+    assert!(stdout.lines().all(|l| l.split('\t').count() == 3 && l.contains("Billing 0")), "{stdout}");
+    assert_eq!(String::from_utf8_lossy(&plain.stderr).trim(), "4 of 4 client(s)");
+}
+
+#[tokio::test]
+async fn update_turns_the_consent_screen_off_and_on() {
+    let db = TestDb::fresh().await;
+    let id = json(&clavis(&db, &with(ADD, &["--json"])))["client_id"].as_str().unwrap().to_string();
+    let off = json(&clavis(&db, &["client", "update", &id, "--no-consent", "--json"]));
+    assert_eq!(off["consent"], false);
+    assert_eq!(json(&clavis(&db, &["client", "show", &id, "--json"]))["consent"], false);
+    let on = json(&clavis(&db, &["client", "update", &id, "--consent", "--json"]));
+    assert_eq!(on["consent"], true);
+    assert_eq!(json(&clavis(&db, &["client", "show", &id, "--json"]))["consent"], true);
+    let err =
+        String::from_utf8_lossy(&clavis(&db, &["client", "update", &id, "--consent", "--no-consent"]).stderr)
+            .into_owned();
+    assert!(err.contains("--consent") && err.contains("--no-consent"), "{err}");
+}

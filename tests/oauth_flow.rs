@@ -4,6 +4,7 @@
 
 mod common;
 
+use clavis::auth::token::digest;
 use common::{
     TestApp, location,
     oauth::{REDIRECT, STATE, authorize_path, exchange_form, pkce, query_param, str_of},
@@ -109,7 +110,10 @@ async fn oauth2_crate_client_completes_the_flow_with_each_auth_method() {
         assert_eq!(app.api_get(refreshed.access_token().secret()).await.status(), 401);
         let new_refresh = RefreshToken::new(new_refresh.secret().clone());
         let again = oc.exchange_refresh_token(&new_refresh).request_async(&app.http).await;
-        assert!(again.is_err(), "{method}: the whole session is revoked");
+        match again {
+            Err(RequestTokenError::ServerResponse(e)) => assert_eq!(e.error().as_ref(), "invalid_grant"),
+            other => panic!("{method}: the whole session is revoked: {other:?}"),
+        }
     }
 }
 
@@ -128,16 +132,19 @@ async fn token_responses_follow_rfc_6749() {
     assert_eq!(body["expires_in"], 43_200, "a JSON number");
     assert_eq!(body["scope"], "read write");
     let (access, refresh) = (str_of(&body, "access_token"), str_of(&body, "refresh_token"));
-    // Only digests are stored.
+    // Exactly the two digests are stored, and neither token nor the code anywhere in clear.
     let db = app.db_handle().await;
-    let rows: Vec<(Vec<u8>,)> =
-        sqlx::query_as("SELECT digest FROM tokens").fetch_all(db.pool()).await.unwrap();
-    assert_eq!(rows.len(), 2);
-    for (d,) in rows {
-        assert_eq!(d.len(), 32);
-        assert!(d != access.as_bytes() && d != refresh.as_bytes());
-    }
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT kind, digest FROM tokens ORDER BY kind").fetch_all(db.pool()).await.unwrap();
     db.close().await;
+    assert_eq!(
+        rows,
+        [("access".to_string(), digest(access).to_vec()), ("refresh".to_string(), digest(refresh).to_vec())]
+    );
+    let stored = app.stored_text(&["tokens", "grants", "authorization_codes"]).await;
+    for secret in [access, refresh, code.as_str()] {
+        assert!(!stored.contains(secret), "{secret} is stored in clear");
+    }
 }
 
 #[tokio::test]

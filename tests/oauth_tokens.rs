@@ -68,13 +68,12 @@ async fn the_cap_is_exact_under_50_parallel_authorizations() {
             tokio::spawn(async move { app.exchange(&client, &code, &verifier).await })
         })
         .collect();
-    let mut ok = 0;
+    let mut statuses = Vec::new();
     for t in tasks {
         let (status, body) = t.await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        ok += 1;
+        statuses.push((status.as_u16(), if status == 200 { String::new() } else { body.to_string() }));
     }
-    assert_eq!(ok, 50);
+    assert_eq!(statuses, vec![(200, String::new()); 50], "every exchange succeeds");
     assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10, "exactly the cap");
     assert_eq!(app.count("SELECT COUNT(*) FROM tokens").await, 20, "their access and refresh tokens only");
 
@@ -177,6 +176,34 @@ async fn introspection_reports_only_the_clients_own_live_tokens() {
     }
     let res = app.http.post(app.url("/oauth2/introspect")).form(&[("token", "x")]).send().await.unwrap();
     assert_eq!(res.status(), 400);
+
+    // A rotated refresh token is inactive at once; its successor and the new access token are
+    // active. An expired token is inactive while its row still exists.
+    let (status, rotated) = app.refresh(&client, str_of(&s, "refresh_token")).await;
+    assert_eq!(status, 200, "{rotated}");
+    let active = |token: &str| {
+        let (app, client, token) = (&app, &client, token.to_string());
+        async move {
+            let (status, info) = app.client_post("/oauth2/introspect", client, &[("token", &token)]).await;
+            assert_eq!(status, 200, "{info}");
+            info["active"].as_bool().unwrap_or_else(|| panic!("active is a boolean: {info}"))
+        }
+    };
+    assert!(!active(str_of(&s, "refresh_token")).await, "the rotated refresh token");
+    assert!(active(str_of(&rotated, "refresh_token")).await);
+    assert!(active(str_of(&rotated, "access_token")).await);
+    let db = app.db_handle().await;
+    sqlx::query("UPDATE tokens SET expires_at = $1 WHERE digest = $2")
+        .bind(clavis::db::now_unix() - 1)
+        .bind(clavis::auth::token::digest(str_of(&rotated, "access_token")).to_vec())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let (_, info) =
+        app.client_post("/oauth2/introspect", &client, &[("token", str_of(&rotated, "access_token"))]).await;
+    assert_eq!(info, serde_json::json!({"active": false}), "expired");
+    assert!(active(str_of(&rotated, "refresh_token")).await, "the refresh token outlives it");
 }
 
 #[tokio::test]
@@ -241,8 +268,8 @@ async fn deactivation_suspends_tokens_and_deletion_removes_them() {
     assert_eq!(app.api_get(access).await.status(), 401);
     let (status, body) = app.refresh(&client, str_of(&s, "refresh_token")).await;
     assert_eq!((status.as_u16(), str_of(&body, "error")), (401, "invalid_client"));
-    let (_, info) = app.client_post("/oauth2/introspect", &client, &[("token", access)]).await;
-    assert!(info["active"] == false || info["error"] == "invalid_client");
+    let (status, info) = app.client_post("/oauth2/introspect", &client, &[("token", access)]).await;
+    assert_eq!((status.as_u16(), str_of(&info, "error")), (401, "invalid_client"), "{info}");
 
     registry::set_active(&db, &id(&client), true).await.unwrap();
     assert_eq!(app.api_get(access).await.status(), 200, "activation restores unexpired tokens");

@@ -248,14 +248,46 @@ async fn pages_carry_security_headers_and_a_nonce_csp() {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
     let csp = h["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline"), "{csp}");
     let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce in CSP");
+    assert!(nonce.len() >= 16, "{nonce}");
+    // The whole policy, directive by directive. No form-action on the sign-in page: browsers
+    // apply it to the redirect on to a client after signing in.
+    let page_policy = |form_action: &str| {
+        let mut d = vec![
+            "default-src 'self'".to_string(),
+            format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+            "style-src 'self'".into(),
+            "img-src 'self' data:".into(),
+            "connect-src 'self'".into(),
+            "frame-ancestors 'none'".into(),
+            "base-uri 'none'".into(),
+            "object-src 'none'".into(),
+        ];
+        if !form_action.is_empty() {
+            d.push(form_action.to_string());
+        }
+        d.sort();
+        d
+    };
+    assert_eq!(directives(&csp), page_policy(""), "{csp}");
     let body = res.text().await.unwrap();
     assert!(body.contains(&format!("nonce=\"{nonce}\"")), "scripts carry the response's nonce");
     assert!(body.contains("<label for=\"username\">Username</label>"));
     assert!(body.contains("<label for=\"password\">Password</label>"));
     assert!(body.contains(">Sign in</button>"));
+
+    // Another page: the same, with form-action 'self'; its nonce is new.
+    let other = app.get("/does-not-exist", "").await;
+    let other_csp = other.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(!other_csp.contains(nonce), "a nonce is never reused: {other_csp}");
+    let other_nonce = other_csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).unwrap();
+    assert_eq!(directives(&other_csp.replace(other_nonce, nonce)), page_policy("form-action 'self'"));
+    let res = app.get("/healthz", "").await;
+    assert_eq!(
+        directives(res.headers()["content-security-policy"].to_str().unwrap()),
+        ["base-uri 'none'", "default-src 'none'", "form-action 'none'", "frame-ancestors 'none'"],
+        "anything but a page: deny all"
+    );
 
     for path in ["/healthz", "/does-not-exist"] {
         let res = app.get(path, "").await;
@@ -264,6 +296,48 @@ async fn pages_carry_security_headers_and_a_nonce_csp() {
             res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'")
         );
     }
+}
+
+/// A policy's directives, sorted.
+fn directives(csp: &str) -> Vec<String> {
+    let mut d: Vec<String> =
+        csp.split(';').map(str::trim).filter(|d| !d.is_empty()).map(str::to_string).collect();
+    d.sort();
+    d
+}
+
+#[tokio::test]
+async fn browser_sessions_last_12_hours_in_the_cookie_and_on_the_server() {
+    let app = TestApp::spawn().await;
+    app.add_user("alice", false).await;
+    let before = clavis::db::now_unix();
+    let res = app.sign_in_response("alice", PASSWORD, None).await;
+    let header = set_cookie_header(&res, "clavis_session").expect("session cookie");
+    assert!(header.split("; ").any(|a| a == "Max-Age=43200"), "{header}");
+    let secret = set_cookie(&res, "clavis_session").unwrap();
+    let cookie = format!("clavis_session={secret}");
+    let db = app.db_handle().await;
+    let (created, expires): (i64, i64) =
+        sqlx::query_as("SELECT created_at, expires_at FROM sessions WHERE id_hash = $1")
+            .bind(clavis::auth::token::digest(&secret).to_vec())
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert!(created >= before && expires - created == 43_200, "{created} {expires}");
+
+    // The server ends it at that time, whatever the browser keeps sending.
+    assert_eq!(app.get("/account", &cookie).await.status(), 200);
+    for (expires_at, works) in [(clavis::db::now_unix() + 30, true), (clavis::db::now_unix() - 1, false)] {
+        sqlx::query("UPDATE sessions SET expires_at = $1").bind(expires_at).execute(db.pool()).await.unwrap();
+        let res = app.get("/account", &cookie).await;
+        if works {
+            assert_eq!(res.status(), 200);
+        } else {
+            assert_eq!(res.status(), 303, "expired: sent to sign in");
+            assert_eq!(location(&res), "/login?next=%2Faccount");
+        }
+    }
+    db.close().await;
 }
 
 #[tokio::test]

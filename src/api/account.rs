@@ -28,7 +28,7 @@ pub async fn my_apps() -> Result<Vec<AppAccess>, ApiError> {
     Ok(apps
         .into_iter()
         .map(|a| AppAccess {
-            access: crate::oauth::consent::access_in_words(&a.scope).to_string(),
+            access: a.scope.in_words().to_string(),
             client_id: a.client_id,
             name: a.name,
             sessions: a.sessions,

@@ -6,7 +6,10 @@ use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::domain::client::{ClientForm, ClientPage, ListQuery, SecretInfo};
+use crate::domain::{
+    client::{ClientForm, ClientPage, ListQuery, SecretInfo},
+    settings::InstanceSettings,
+};
 
 /// A client as the admin pages show it. Never holds the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,13 +23,24 @@ pub struct ClientView {
     pub updated_at: i64,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
+    /// The instance settings that "global" stands for, as they are now.
+    pub defaults: InstanceSettings,
 }
 
-/// A client together with a secret that is shown now and never again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A client together with a secret that is shown now and never again. `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithSecret {
     pub client: ClientView,
     pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for WithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithSecret")
+            .field("client", &self.client)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -39,9 +53,14 @@ mod server {
         startup::AppState,
     };
 
-    pub fn view(state: &AppState, c: Client) -> ClientView {
+    /// The instance settings, read now (the CLI may have changed them).
+    pub async fn defaults(state: &AppState) -> Result<InstanceSettings, ApiError> {
+        state.db.settings().await.map_err(|e| fail(ApiError::internal(e)))
+    }
+
+    pub async fn view(state: &AppState, c: Client) -> Result<ClientView, ApiError> {
         let issuer = state.issuer.as_str();
-        ClientView {
+        Ok(ClientView {
             client_id: c.client_id.to_string(),
             form: ClientForm::from_spec(&c.spec),
             active: c.active,
@@ -50,11 +69,16 @@ mod server {
             updated_at: c.updated_at,
             authorization_endpoint: format!("{issuer}/oauth2/authorize"),
             token_endpoint: format!("{issuer}/oauth2/token"),
-        }
+            defaults: defaults(state).await?,
+        })
     }
 
-    pub fn with_secret(state: &AppState, c: Client, s: Option<PlainSecret>) -> WithSecret {
-        WithSecret { client: view(state, c), secret: s.map(|s| s.expose().to_string()) }
+    pub async fn with_secret(
+        state: &AppState,
+        c: Client,
+        s: Option<PlainSecret>,
+    ) -> Result<WithSecret, ApiError> {
+        Ok(WithSecret { client: view(state, c).await?, secret: s.map(|s| s.expose().to_string()) })
     }
 
     pub fn id(raw: &str) -> Result<ClientId, ApiError> {
@@ -82,14 +106,21 @@ pub async fn get_client(client_id: String) -> Result<ClientView, ApiError> {
     let state = super::guard::admin().await?;
     let client =
         crate::registry::get(&state.db, &server::id(&client_id)?).await.map_err(server::registry_error)?;
-    Ok(server::view(&state, client))
+    server::view(&state, client).await
+}
+
+/// The instance settings a new client's "global" choices stand for.
+#[server(endpoint = "clients/defaults", input = Json)]
+pub async fn client_defaults() -> Result<InstanceSettings, ApiError> {
+    let state = super::guard::admin().await?;
+    server::defaults(&state).await
 }
 
 #[server(endpoint = "clients/create", input = Json)]
 pub async fn create_client(csrf: String, form: ClientForm) -> Result<WithSecret, ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
     let (client, secret) = crate::registry::create(&state.db, &form).await.map_err(server::registry_error)?;
-    Ok(server::with_secret(&state, client, secret))
+    server::with_secret(&state, client, secret).await
 }
 
 #[server(endpoint = "clients/update", input = Json)]
@@ -102,7 +133,7 @@ pub async fn update_client(
     let id = server::id(&client_id)?;
     let (client, secret) =
         crate::registry::update(&state.db, &id, &form).await.map_err(server::registry_error)?;
-    Ok(server::with_secret(&state, client, secret))
+    server::with_secret(&state, client, secret).await
 }
 
 #[server(endpoint = "clients/set_active", input = Json)]
@@ -114,7 +145,7 @@ pub async fn set_client_active(
     let state = super::guard::admin_change(&csrf).await?;
     let id = server::id(&client_id)?;
     let client = crate::registry::set_active(&state.db, &id, active).await.map_err(server::registry_error)?;
-    Ok(server::view(&state, client))
+    server::view(&state, client).await
 }
 
 #[server(endpoint = "clients/regenerate_secret", input = Json)]
@@ -130,11 +161,35 @@ pub async fn regenerate_client_secret(
         SecretGrace::parse(&grace).map_err(|e| super::guard::fail(ApiError::BadRequest(e.to_string())))?;
     let (client, secret) =
         crate::registry::regenerate_secret(&state.db, &id, grace).await.map_err(server::registry_error)?;
-    Ok(server::with_secret(&state, client, Some(secret)))
+    server::with_secret(&state, client, Some(secret)).await
 }
 
 #[server(endpoint = "clients/delete", input = Json)]
 pub async fn delete_client(csrf: String, client_id: String) -> Result<(), ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
     crate::registry::delete(&state.db, &server::id(&client_id)?).await.map_err(server::registry_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_new_secret() {
+        let client = ClientView {
+            client_id: "abcdefghijklmnop".into(),
+            form: ClientForm::default(),
+            active: true,
+            secret: None,
+            created_at: 0,
+            updated_at: 0,
+            authorization_endpoint: String::new(),
+            token_endpoint: String::new(),
+            defaults: InstanceSettings::default(),
+        };
+        let issued = WithSecret { client, secret: Some("the-new-secret-value".into()) };
+        let shown = format!("{issued:?} {issued:#?}");
+        assert!(!shown.contains("the-new-secret-value"), "{shown}");
+        assert!(shown.contains("abcdefghijklmnop") && shown.contains("<redacted>"), "{shown}");
+    }
 }

@@ -239,7 +239,10 @@ pub async fn run(db: &Db, command: ClientCommand) -> Result<(), CliError> {
             if !ListQuery::PAGE_SIZES.contains(&per_page) {
                 return Err(CliError::Input("--per-page: must be 25, 50 or 100".into()));
             }
-            let query = ListQuery { search, state, page: page.max(1), per_page, ..ListQuery::default() };
+            if page == 0 {
+                return Err(CliError::Input("--page: must be 1 or more".into()));
+            }
+            let query = ListQuery { search, state, page, per_page, ..ListQuery::default() };
             let result = registry::list(db, &query).await.map_err(registry_error)?;
             if json {
                 let rows: Vec<Value> = result
@@ -387,7 +390,7 @@ fn print_client(c: &Client, json: bool) {
     println!("state:          {}", if c.active { "active" } else { "inactive" });
     println!("auth method:    {}", s.auth.method().as_str());
     println!("PKCE:           {}", s.auth.pkce().as_str());
-    println!("scope:          {} ({})", s.scope.label(), s.scope.scopes().join(" "));
+    println!("scope:          {} ({})", s.scope.label(), s.scope.scopes());
     for (i, u) in s.redirect_uris.iter().enumerate() {
         println!("{}{}", if i == 0 { "redirect URIs:  " } else { "                " }, u);
     }

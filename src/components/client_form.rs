@@ -8,7 +8,11 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api::{ApiError, clients::WithSecret},
     components::secret_notice::IssuedSecret,
-    domain::client::{ClientForm, Field, FieldErrors},
+    domain::{
+        client::{ClientForm, Field, FieldErrors},
+        settings::InstanceSettings,
+        time::format_duration,
+    },
 };
 
 /// The state of saving the form (add or edit), shared by the form and its page.
@@ -100,6 +104,8 @@ const ADVANCED: [Field; 9] = [
 #[component]
 pub fn ClientFormView(
     initial: ClientForm,
+    /// What "the global setting" is on this instance now.
+    defaults: InstanceSettings,
     submit_label: &'static str,
     #[prop(into)] server_errors: Signal<FieldErrors>,
     #[prop(into)] pending: Signal<bool>,
@@ -203,17 +209,17 @@ pub fn ClientFormView(
                         {show_err(Field::Scope)}
                     </div>
                     <NumberChoice form errors field=Field::AccessLifetime name="access_lifetime"
-                        options=&[("global", "Use the global setting (12 hours)"), ("never", "Never expires"), ("custom", "Seconds:")]
+                        options=vec![("global", global(defaults.access_token_lifetime.get())), ("never", "Never expires".into()), ("custom", "Seconds:".into())]
                         number_label="Access token lifetime in seconds"
                         get=|f| &f.access_lifetime set=|f, v| f.access_lifetime = v
                         get_number=|f| &f.access_lifetime_secs set_number=|f, v| f.access_lifetime_secs = v/>
                     <NumberChoice form errors field=Field::RefreshLifetime name="refresh_lifetime"
-                        options=&[("global", "Use the global setting (30 days)"), ("custom", "Seconds:")]
+                        options=vec![("global", global(defaults.refresh_token_lifetime.get())), ("custom", "Seconds:".into())]
                         number_label="Refresh token lifetime in seconds"
                         get=|f| &f.refresh_lifetime set=|f, v| f.refresh_lifetime = v
                         get_number=|f| &f.refresh_lifetime_secs set_number=|f, v| f.refresh_lifetime_secs = v/>
                     <NumberChoice form errors field=Field::RefreshCount name="refresh_count"
-                        options=&[("unlimited", "Unlimited"), ("limit", "Limit (0: no refresh token):")]
+                        options=vec![("unlimited", "Unlimited".into()), ("limit", "Limit (0: no refresh token):".into())]
                         number_label="Refresh count limit"
                         get=|f| &f.refresh_count set=|f, v| f.refresh_count = v
                         get_number=|f| &f.refresh_count_limit set_number=|f, v| f.refresh_count_limit = v/>
@@ -255,6 +261,11 @@ pub fn ClientFormView(
     }
 }
 
+/// The label of a "global" lifetime choice: the instance setting as it is now.
+fn global(secs: u32) -> String {
+    format!("Use the global setting ({})", format_duration(secs))
+}
+
 /// A choice among fixed options, the last of which takes a number typed beside it (token
 /// lifetimes, refresh count). Typing a number selects that last option.
 #[component]
@@ -263,7 +274,7 @@ fn NumberChoice(
     errors: Memo<FieldErrors>,
     field: Field,
     name: &'static str,
-    options: &'static [(&'static str, &'static str)],
+    options: Vec<(&'static str, String)>,
     number_label: &'static str,
     get: fn(&ClientForm) -> &String,
     set: fn(&mut ClientForm, String),
@@ -281,15 +292,15 @@ fn NumberChoice(
         <fieldset class="field">
             <legend>{field.label()}</legend>
             {options
-                .iter()
+                .into_iter()
                 .map(|(value, label)| {
                     let input_id = format!("{name}-{value}");
                     view! {
                         <span class="choice">
-                            <input type="radio" id=input_id.clone() name=name value=*value
+                            <input type="radio" id=input_id.clone() name=name value=value
                                 prop:checked=move || form.with(|f| get(f) == value)
                                 on:change=move |_| form.update(|f| set(f, value.to_string()))/>
-                            <label for=input_id>{*label}</label>
+                            <label for=input_id>{label}</label>
                         </span>
                     }
                 })

@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod oauth;
+mod scope;
 pub mod sessions;
 pub mod settings;
 pub mod users;

@@ -12,7 +12,7 @@ use super::{
     Backend, Db, DbError,
     clients::{CLIENT_COLUMNS, ClientRow},
 };
-use crate::domain::{client::Client, settings::InstanceSettings};
+use crate::domain::{Scope, client::Client, settings::InstanceSettings};
 
 /// A client as the OAuth endpoints need it: settings, row id, secret digests, and the instance
 /// settings, all from one query.
@@ -65,7 +65,7 @@ pub struct PendingRequest {
     pub client_pk: i64,
     pub user_id: i64,
     pub redirect_uri: String,
-    pub scope: String,
+    pub scope: Scope,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
 }
@@ -76,7 +76,7 @@ pub struct CodeRow {
     pub client_pk: i64,
     pub user_id: i64,
     pub redirect_uri: String,
-    pub scope: String,
+    pub scope: Scope,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
 }
@@ -85,7 +85,7 @@ pub struct CodeRow {
 pub struct NewToken {
     pub digest: [u8; 32],
     pub expires_at: Option<i64>,
-    pub scope: String,
+    pub scope: Scope,
 }
 
 /// The tokens a grant or refresh issues, and the session's new end.
@@ -110,7 +110,7 @@ pub enum Redeemed<R, E> {
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
     /// The refresh token's scope (the session's, or narrower).
-    pub scope: String,
+    pub scope: Scope,
     /// Refreshes done, this one included.
     pub refresh_count: i64,
 }
@@ -128,7 +128,7 @@ pub enum Refreshed<R, E> {
 #[derive(Debug, Clone)]
 pub struct Bearer {
     pub expires_at: Option<i64>,
-    pub scope: String,
+    pub scope: Scope,
     pub client_pk: i64,
     pub client_active: bool,
     pub rate_limit: Option<i64>,
@@ -143,7 +143,7 @@ pub struct Bearer {
 #[derive(sqlx::FromRow)]
 struct BearerRow {
     expires_at: Option<i64>,
-    scope: String,
+    scope: Scope,
     client_pk: i64,
     active: i64,
     rate_limit: Option<i64>,
@@ -155,12 +155,12 @@ struct BearerRow {
 }
 
 /// An application holding live sessions of a user (the account page's "Apps with access").
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserApp {
     pub client_id: String,
     pub name: String,
-    /// The widest scope among its sessions.
-    pub scope: String,
+    /// What its sessions hold, together.
+    pub scope: Scope,
     pub sessions: i64,
     pub last_authorized_at: i64,
 }
@@ -171,7 +171,7 @@ pub struct TokenInfo {
     pub kind: String,
     pub issued_at: i64,
     pub expires_at: Option<i64>,
-    pub scope: String,
+    pub scope: Scope,
     pub rotated: bool,
     pub client_pk: i64,
     pub client_id: String,
@@ -218,7 +218,7 @@ impl Db {
         .bind(req.user_id)
         .bind(req.client_pk)
         .bind(req.redirect_uri.as_str())
-        .bind(req.scope.as_str())
+        .bind(req.scope)
         .bind(req.state.as_deref())
         .bind(req.code_challenge.as_deref())
         .bind(expires_at)
@@ -236,7 +236,7 @@ impl Db {
         now: i64,
     ) -> Result<Option<PendingRequest>, DbError> {
         let _turn = self.write_turn().await;
-        type Row = (i64, i64, String, String, Option<String>, Option<String>, i64);
+        type Row = (i64, i64, String, Scope, Option<String>, Option<String>, i64);
         let row: Option<Row> = sqlx::query_as(
             "DELETE FROM authorization_requests WHERE id_hash = $1 AND session_hash = $2 \
              RETURNING client_pk, user_id, redirect_uri, scope, state, code_challenge, expires_at",
@@ -267,7 +267,7 @@ impl Db {
         .bind(code.client_pk)
         .bind(code.user_id)
         .bind(code.redirect_uri.as_str())
-        .bind(code.scope.as_str())
+        .bind(code.scope)
         .bind(code.code_challenge.as_deref())
         .bind(code.expires_at)
         .execute(self.pool())
@@ -331,7 +331,7 @@ impl Db {
         )
         .bind(client_pk)
         .bind(code.user_id)
-        .bind(code.scope.as_str())
+        .bind(code.scope)
         .bind(now)
         .bind(tokens.grant_expires_at)
         .fetch_one(&mut *tx)
@@ -398,7 +398,7 @@ impl Db {
         if grant_client != client_pk {
             return Ok(Refreshed::NotFound);
         }
-        let token: Option<(String, Option<i64>)> = sqlx::query_as(
+        let token: Option<(Scope, Option<i64>)> = sqlx::query_as(
             "UPDATE tokens SET rotated = 1 WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at",
         )
         .bind(digest)
@@ -453,7 +453,7 @@ impl Db {
     }
 
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {
-        type Row = (String, i64, Option<i64>, String, i64, i64, String, i64, i64, String);
+        type Row = (String, i64, Option<i64>, Scope, i64, i64, String, i64, i64, String);
         let row: Option<Row> = sqlx::query_as(
             "SELECT t.kind, t.issued_at, t.expires_at, t.scope, t.rotated, c.id, c.client_id, c.active, \
                u.id, u.username \
@@ -519,19 +519,35 @@ impl Db {
         Ok(access.rows_affected() > 0)
     }
 
-    /// The applications holding live sessions of `user_id`, most recently authorized first.
+    /// The applications holding live sessions of `user_id`, most recently authorized first. One
+    /// row per (client, scope) comes back; the scopes of a client's sessions are joined as sets.
     pub async fn user_apps(&self, user_id: i64, now: i64) -> Result<Vec<UserApp>, DbError> {
-        Ok(sqlx::query_as(
-            "SELECT c.client_id, c.name, MAX(g.scope) AS scope, COUNT(*) AS sessions, \
-               MAX(g.created_at) AS last_authorized_at \
+        type Row = (String, String, Scope, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT c.client_id, c.name, g.scope, COUNT(*), MAX(g.created_at), MAX(g.id) \
              FROM grants g JOIN clients c ON c.id = g.client_pk \
              WHERE g.user_id = $1 AND (g.expires_at IS NULL OR g.expires_at > $2) \
-             GROUP BY c.client_id, c.name ORDER BY MAX(g.id) DESC",
+             GROUP BY c.client_id, c.name, g.scope",
         )
         .bind(user_id)
         .bind(now)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        let mut apps: Vec<(i64, UserApp)> = Vec::new();
+        for (client_id, name, scope, sessions, last, newest) in rows {
+            match apps.iter_mut().find(|(_, a)| a.client_id == client_id) {
+                Some((n, app)) => {
+                    app.scope = app.scope.union(scope);
+                    app.sessions += sessions;
+                    app.last_authorized_at = app.last_authorized_at.max(last);
+                    *n = (*n).max(newest);
+                }
+                None => apps
+                    .push((newest, UserApp { client_id, name, scope, sessions, last_authorized_at: last })),
+            }
+        }
+        apps.sort_by_key(|(newest, _)| std::cmp::Reverse(*newest));
+        Ok(apps.into_iter().map(|(_, app)| app).collect())
     }
 
     /// Ends every session of `user_id` with the client: its tokens stop working at once.
@@ -595,11 +611,11 @@ async fn insert_tokens(
     let mut q = sqlx::query(&sql)
         .bind(tokens.access.digest.to_vec())
         .bind(grant_id)
-        .bind(tokens.access.scope.as_str())
+        .bind(tokens.access.scope)
         .bind(now)
         .bind(tokens.access.expires_at);
     if let Some(r) = &tokens.refresh {
-        q = q.bind(r.digest.to_vec()).bind(r.scope.as_str()).bind(r.expires_at);
+        q = q.bind(r.digest.to_vec()).bind(r.scope).bind(r.expires_at);
     }
     q.execute(&mut **tx).await?;
     Ok(())

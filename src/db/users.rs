@@ -3,11 +3,19 @@
 use super::{Db, DbError, now_unix, unique_violation};
 use crate::domain::{Role, Username};
 
-/// What sign-in needs: the stored hash and who it belongs to.
-#[derive(Debug)]
+/// What sign-in needs: the stored hash and who it belongs to. `Debug` leaves the hash out.
 pub struct Credentials {
     pub user_id: i64,
     pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user_id", &self.user_id)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Db {
@@ -40,5 +48,19 @@ impl Db {
                 .fetch_optional(self.pool())
                 .await?;
         Ok(row.map(|(user_id, password_hash)| Credentials { user_id, password_hash }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_password_hash_out() {
+        let c =
+            Credentials { user_id: 7, password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into() };
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("argon2id") && !shown.contains("aGFzaA"), "{shown}");
+        assert!(shown.contains("user_id: 7") && shown.contains("<redacted>"), "{shown}");
     }
 }

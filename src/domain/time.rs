@@ -8,6 +8,15 @@ pub fn format_utc(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
 }
 
+/// A lifetime in the largest whole unit: `30 days`, `12 hours`, `10 minutes`, `1 second`.
+pub fn format_duration(secs: u32) -> String {
+    let (n, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(size, _)| secs >= *size && secs.is_multiple_of(*size))
+        .map_or((secs, "second"), |(size, unit)| (secs / size, unit));
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
@@ -24,6 +33,22 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_in_the_largest_whole_unit() {
+        for (secs, shown) in [
+            (43_200, "12 hours"),
+            (2_592_000, "30 days"),
+            (86_400, "1 day"),
+            (600, "10 minutes"),
+            (90, "90 seconds"),
+            (3_660, "61 minutes"),
+            (1, "1 second"),
+            (0, "0 seconds"),
+        ] {
+            assert_eq!(format_duration(secs), shown, "{secs}");
+        }
+    }
 
     #[test]
     fn formats() {

@@ -17,6 +17,7 @@ use super::{cors, endpoint::has_media_type};
 use crate::{
     auth::token,
     db::{DbError, now_unix, oauth::Bearer},
+    domain::Scope,
     startup::AppState,
 };
 
@@ -29,7 +30,7 @@ enum ApiError {
     NoToken,
     InvalidRequest(&'static str),
     InvalidToken(&'static str),
-    InsufficientScope(&'static str),
+    InsufficientScope(Scope),
     RateLimited(u64),
     Disabled,
     BadInput(String),
@@ -107,7 +108,7 @@ async fn caller(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
-    scope: &'static str,
+    scope: Scope,
     origin: &mut Option<HeaderValue>,
 ) -> Result<Bearer, ApiError> {
     // Tokens in URLs leak into logs and histories (RFC 6750 §2.3, OAuth 2.1 §5.2).
@@ -158,7 +159,7 @@ async fn caller(
             return Err(ApiError::RateLimited(wait.as_secs().max(1)));
         }
     }
-    if !bearer.scope.split(' ').any(|s| s == scope) {
+    if !bearer.scope.contains(scope) {
         return Err(ApiError::InsufficientScope(scope));
     }
     Ok(bearer)
@@ -172,7 +173,7 @@ fn me(username: &str, display_name: &str) -> Response {
 
 pub async fn get_me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let mut origin = None;
-    let mut res = match caller(&state, &uri, &headers, "read", &mut origin).await {
+    let mut res = match caller(&state, &uri, &headers, Scope::READ, &mut origin).await {
         Ok(b) => me(&b.username, &b.display_name),
         Err(e) => e.into_response(),
     };
@@ -188,7 +189,7 @@ pub async fn patch_me(
 ) -> Response {
     let mut origin = None;
     let run = async {
-        let bearer = caller(&state, &uri, &headers, "write", &mut origin).await?;
+        let bearer = caller(&state, &uri, &headers, Scope::WRITE, &mut origin).await?;
         let display_name = parse_patch(&headers, body)?;
         state.db.set_display_name(bearer.user_id, &display_name).await?;
         Ok::<_, ApiError>(me(&bearer.username, &display_name))

@@ -69,7 +69,7 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         client_pk: stored.pk,
         user_id: session.user.user_id,
         redirect_uri: request.redirect_uri.clone(),
-        scope: request.scopes.join(" "),
+        scope: request.scope,
         state: request.state.clone(),
         code_challenge: request.code_challenge.clone(),
     };
@@ -180,7 +180,7 @@ async fn issue_code(state: &AppState, pending: &PendingRequest, status: StatusCo
         client_pk: pending.client_pk,
         user_id: pending.user_id,
         redirect_uri: pending.redirect_uri.clone(),
-        scope: pending.scope.clone(),
+        scope: pending.scope,
         code_challenge: pending.code_challenge.clone(),
         expires_at: now_unix() + CODE_TTL_SECS,
     };

@@ -7,7 +7,10 @@ use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use super::flow::AuthorizeRequest;
-use crate::domain::client::{Client, ClientScope};
+use crate::domain::{
+    Scope,
+    client::{Client, ClientScope},
+};
 
 /// Where the consent form may lead: this server, and the client's redirect URI (browsers apply
 /// `form-action` to the redirect that follows the POST).
@@ -37,11 +40,6 @@ fn redirect_host(redirect_uri: &str) -> &str {
     }
 }
 
-/// A granted scope in the words the user saw when allowing it.
-pub fn access_in_words(scope: &str) -> &'static str {
-    if scope.split(' ').any(|s| s == "write") { "Read and change your data" } else { "Read your data" }
-}
-
 /// Who is deciding, and how they switch accounts: a sign-out that returns to this request.
 pub struct ConsentUser<'a> {
     pub username: &'a str,
@@ -60,9 +58,9 @@ pub fn consent_page(
     csrf: &str,
 ) -> Response {
     let name = escape(client.spec.name.as_str());
-    let access = access_in_words(&request.scopes.join(" "));
+    let access = request.scope.in_words();
     let scope_note = match client.spec.scope {
-        ClientScope::Full if !request.scopes.contains(&"write") => " (read-only)",
+        ClientScope::Full if !request.scope.contains(Scope::WRITE) => " (read-only)",
         _ => "",
     };
     let body = format!(

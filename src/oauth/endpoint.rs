@@ -146,8 +146,7 @@ impl Params {
     }
 }
 
-/// How a client identified itself.
-#[derive(Debug)]
+/// How a client identified itself. `Debug` never shows the secret.
 pub enum Credentials {
     Basic {
         client_id: String,
@@ -161,6 +160,22 @@ pub enum Credentials {
     Public {
         client_id: String,
     },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Basic { .. } => "Basic",
+            Self::Post { .. } => "Post",
+            Self::Public { .. } => "Public",
+        };
+        let mut s = f.debug_struct(name);
+        s.field("client_id", &self.client_id());
+        if !matches!(self, Self::Public { .. }) {
+            s.field("secret", &"<redacted>");
+        }
+        s.finish()
+    }
 }
 
 impl Credentials {
@@ -339,6 +354,22 @@ mod tests {
             }
         }
         assert!(Credentials::presented(&HeaderMap::new(), &params(&[])).unwrap().is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        for creds in [
+            Credentials::Basic { client_id: "app".into(), secret: "s3cret-value".into() },
+            Credentials::Post { client_id: "app".into(), secret: "s3cret-value".into() },
+        ] {
+            let shown = format!("{creds:?} {creds:#?}");
+            assert!(!shown.contains("s3cret-value"), "{shown}");
+            assert!(shown.contains("app") && shown.contains("<redacted>"), "{shown}");
+        }
+        assert_eq!(
+            format!("{:?}", Credentials::Public { client_id: "app".into() }),
+            r#"Public { client_id: "app" }"#
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! and acts on the [`Outcome`] of [`decide`]; nothing here does I/O.
 
 use super::pkce;
-use crate::domain::client::{Client, ClientId, Pkce, RedirectUri};
+use crate::domain::{
+    Scope, ScopeError,
+    client::{Client, ClientId, Pkce, RedirectUri},
+};
 
 /// The client or the redirect URI cannot be trusted, so the answer is an error page on this
 /// server and never a redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.1).
@@ -72,8 +75,8 @@ pub struct AuthorizeRequest {
     pub client_id: ClientId,
     /// As sent: the token request must repeat it exactly (RFC 6749 §4.1.3).
     pub redirect_uri: String,
-    /// Granted scope values, in canonical order.
-    pub scopes: Vec<&'static str>,
+    /// The scope granted if the user allows.
+    pub scope: Scope,
     pub state: Option<String>,
     /// The S256 challenge, when PKCE is used.
     pub code_challenge: Option<String>,
@@ -85,9 +88,6 @@ pub enum Outcome {
     Redirect(ErrorRedirect),
     Proceed(AuthorizeRequest),
 }
-
-/// Every scope value this server knows, in canonical order.
-const KNOWN_SCOPES: [&str; 2] = ["read", "write"];
 
 enum Count<'a> {
     Zero,
@@ -160,7 +160,7 @@ pub fn decide(params: &[(String, String)], client: Option<&Client>) -> Outcome {
         }
         _ => return fail(AuthorizeError::InvalidRequest, "response_type is required".into(), state),
     }
-    let scopes = match scopes(params, client) {
+    let scope = match scopes(params, client) {
         Ok(s) => s,
         Err(description) => return fail(AuthorizeError::InvalidScope, description, state),
     };
@@ -171,7 +171,7 @@ pub fn decide(params: &[(String, String)], client: Option<&Client>) -> Outcome {
     Outcome::Proceed(AuthorizeRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_string(),
-        scopes,
+        scope,
         state: state.map(str::to_string),
         code_challenge,
     })
@@ -217,25 +217,16 @@ fn without_port(uri: &str) -> Option<String> {
 
 /// Omitted: everything the client may have. Otherwise each value must be known and allowed for
 /// this client (RFC 6749 §3.3).
-fn scopes(params: &[(String, String)], client: &Client) -> Result<Vec<&'static str>, String> {
+fn scopes(params: &[(String, String)], client: &Client) -> Result<Scope, String> {
     let allowed = client.spec.scope.scopes();
     let Count::One(raw) = single(params, "scope") else {
-        return Ok(allowed.to_vec());
+        return Ok(allowed);
     };
-    let mut asked = Vec::new();
-    for value in raw.split(' ').filter(|v| !v.is_empty()) {
-        let Some(known) = KNOWN_SCOPES.iter().find(|k| **k == value) else {
-            return Err(format!("unknown scope: {}", value.chars().take(40).collect::<String>()));
-        };
-        if !allowed.contains(known) {
-            return Err(format!("this client may not ask for scope {known}"));
-        }
-        asked.push(*known);
-    }
-    if asked.is_empty() {
-        return Ok(allowed.to_vec());
-    }
-    Ok(KNOWN_SCOPES.into_iter().filter(|k| asked.contains(k)).collect())
+    let asked = Scope::parse(raw).map_err(|e| e.to_string())?;
+    allowed.narrow(asked).map_err(|e| match e {
+        ScopeError::NotGranted(beyond) => format!("this client may not ask for scope {beyond}"),
+        other => other.to_string(),
+    })
 }
 
 /// PKCE: S256 only; required when the client requires it (always for public clients).

@@ -8,6 +8,7 @@ use crate::{
     auth::token,
     db::oauth::{Issue, NewToken},
     domain::{
+        Scope,
         client::{AccessLifetime, Client, RefreshCount, RefreshLifetime},
         settings::InstanceSettings,
     },
@@ -56,7 +57,8 @@ pub struct Minted {
     pub issue: Issue,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The token response (RFC 6749 §5.1). `Debug` shows everything but the tokens.
+#[derive(Clone, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
@@ -64,7 +66,19 @@ pub struct TokenResponse {
     pub expires_in: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    pub scope: String,
+    pub scope: Scope,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 /// Mints an access token with `access_scope` and, when `with_refresh`, a refresh token with
@@ -72,8 +86,8 @@ pub struct TokenResponse {
 pub fn mint(
     now: i64,
     lifetimes: Lifetimes,
-    access_scope: &str,
-    refresh_scope: &str,
+    access_scope: Scope,
+    refresh_scope: Scope,
     with_refresh: bool,
 ) -> Minted {
     let access = token::random_token();
@@ -86,15 +100,11 @@ pub fn mint(
         (Some(a), None) => Some(a),
     };
     let issue = Issue {
-        access: NewToken {
-            digest: token::digest(&access),
-            expires_at: access_expires,
-            scope: access_scope.into(),
-        },
+        access: NewToken { digest: token::digest(&access), expires_at: access_expires, scope: access_scope },
         refresh: refresh.as_ref().map(|r| NewToken {
             digest: token::digest(r),
             expires_at: Some(refresh_expires),
-            scope: refresh_scope.into(),
+            scope: refresh_scope,
         }),
         grant_expires_at,
     };
@@ -104,36 +114,10 @@ pub fn mint(
             token_type: "Bearer",
             expires_in: lifetimes.access,
             refresh_token: refresh,
-            scope: access_scope.into(),
+            scope: access_scope,
         },
         issue,
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScopeError {
-    #[error("scope {0} was not granted")]
-    NotGranted(String),
-}
-
-/// The scope of a refreshed access token: the requested values, each already granted; omitted
-/// means all that was granted (RFC 6749 §6).
-pub fn narrowed_scope(granted: &str, requested: Option<&str>) -> Result<String, ScopeError> {
-    let Some(requested) = requested else {
-        return Ok(granted.to_string());
-    };
-    let granted_values: Vec<&str> = granted.split(' ').collect();
-    let mut asked = Vec::new();
-    for value in requested.split(' ').filter(|v| !v.is_empty()) {
-        if !granted_values.contains(&value) {
-            return Err(ScopeError::NotGranted(value.chars().take(40).collect()));
-        }
-        asked.push(value);
-    }
-    if asked.is_empty() {
-        return Ok(granted.to_string());
-    }
-    Ok(granted_values.into_iter().filter(|g| asked.contains(g)).collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]
@@ -158,6 +142,16 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn debug_never_shows_the_tokens() {
+        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None };
+        let r = mint(10, l, Scope::ALL, Scope::ALL, true).response;
+        let shown = format!("{r:?} {r:#?}");
+        let refresh = r.refresh_token.clone().unwrap();
+        assert!(!shown.contains(&r.access_token) && !shown.contains(&refresh), "{shown}");
+        assert!(shown.contains("<redacted>") && shown.contains("expires_in: Some(100)"), "{shown}");
     }
 
     #[test]
@@ -204,31 +198,22 @@ mod tests {
     #[test]
     fn minted_tokens_are_distinct_and_only_digests_are_stored() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None };
-        let m = mint(10, l, "read", "read write", true);
+        let m = mint(10, l, Scope::READ, Scope::ALL, true);
         let refresh = m.response.refresh_token.clone().unwrap();
         assert_ne!(m.response.access_token, refresh);
         assert_eq!(m.issue.access.digest, token::digest(&m.response.access_token));
         assert_eq!(m.issue.access.expires_at, Some(110));
         assert_eq!(m.issue.refresh.as_ref().unwrap().expires_at, Some(1010));
-        assert_eq!(m.issue.refresh.as_ref().unwrap().scope, "read write");
+        assert_eq!(m.issue.refresh.as_ref().unwrap().scope, Scope::ALL);
         assert_eq!(m.issue.grant_expires_at, Some(1010));
-        assert_eq!((m.response.expires_in, m.response.scope.as_str()), (Some(100), "read"));
+        assert_eq!((m.response.expires_in, m.response.scope), (Some(100), Scope::READ));
 
-        let never = mint(10, Lifetimes { access: None, ..l }, "read", "read", false);
+        let never = mint(10, Lifetimes { access: None, ..l }, Scope::READ, Scope::READ, false);
         assert!(never.response.refresh_token.is_none() && never.issue.refresh.is_none());
         assert_eq!((never.issue.grant_expires_at, never.response.expires_in), (None, None));
         let json = serde_json::to_value(&never.response).unwrap();
         assert!(json.get("expires_in").is_none() && json.get("refresh_token").is_none());
         assert_eq!(json["token_type"], "Bearer");
-    }
-
-    #[test]
-    fn refresh_scope_may_only_narrow() {
-        assert_eq!(narrowed_scope("read write", None).unwrap(), "read write");
-        assert_eq!(narrowed_scope("read write", Some("write")).unwrap(), "write");
-        assert_eq!(narrowed_scope("read write", Some("write read")).unwrap(), "read write");
-        assert_eq!(narrowed_scope("read", Some("  ")).unwrap(), "read");
-        assert_eq!(narrowed_scope("read", Some("read write")), Err(ScopeError::NotGranted("write".into())));
-        assert!(narrowed_scope("read", Some("admin")).is_err());
+        assert_eq!(json["scope"], "read", "the scope as a space-separated string");
     }
 }

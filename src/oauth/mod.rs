@@ -60,7 +60,7 @@ pub fn metadata_document(issuer: &Issuer) -> serde_json::Value {
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
-        "scopes_supported": ["read", "write"],
+        "scopes_supported": crate::domain::Scope::ALL.values().collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     })
 }

@@ -116,13 +116,20 @@ impl TestApp {
                 .await;
         });
         let addr = started_rx.await.expect("the app started");
+        let mut app = Self::attach(addr, db);
+        app.shutdown = Some(tx);
+        app
+    }
+
+    /// A handle on a server that runs elsewhere (a `clavis serve` child process) at `addr`.
+    pub fn attach(addr: SocketAddr, db: TestDb) -> Self {
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A stuck request fails the test with its URL instead of hanging the run.
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .expect("http client");
-        Self { addr, base: format!("http://{addr}"), db, http, shutdown: Some(tx) }
+        Self { addr, base: format!("http://{addr}"), db, http, shutdown: None }
     }
 
     pub fn url(&self, path: &str) -> String {

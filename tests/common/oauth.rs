@@ -179,6 +179,30 @@ impl TestApp {
             .expect("PATCH /api/v1/me")
     }
 
+    /// Every text and byte value stored in `tables` (bytes decoded lossily), one per line: to
+    /// search for a secret that should never be stored in clear.
+    pub async fn stored_text(&self, tables: &[&str]) -> String {
+        use sqlx::Row;
+        let db = self.db_handle().await;
+        let mut out = String::new();
+        for table in tables {
+            let rows =
+                sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(db.pool()).await.expect("rows");
+            for row in rows {
+                for i in 0..row.len() {
+                    if let Ok(text) = row.try_get::<String, _>(i) {
+                        out.push_str(&text);
+                    } else if let Ok(bytes) = row.try_get::<Vec<u8>, _>(i) {
+                        out.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+        db.close().await;
+        out
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let db = self.db_handle().await;
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await.expect("count");

@@ -4,6 +4,8 @@ use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Scope;
+
 /// What a client may ask for: "All API Access" (`read write`) or "Read-only API Access" (`read`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,10 +38,10 @@ impl ClientScope {
     }
 
     /// The OAuth scope values this client may be granted.
-    pub fn scopes(self) -> &'static [&'static str] {
+    pub fn scopes(self) -> Scope {
         match self {
-            ClientScope::Full => &["read", "write"],
-            ClientScope::Read => &["read"],
+            ClientScope::Full => Scope::ALL,
+            ClientScope::Read => Scope::READ,
         }
     }
 }
@@ -124,8 +126,8 @@ mod tests {
 
     #[test]
     fn scope() {
-        assert_eq!(ClientScope::parse("full").map(ClientScope::scopes), Ok(&["read", "write"][..]));
-        assert_eq!(ClientScope::parse("read").map(ClientScope::scopes), Ok(&["read"][..]));
+        assert_eq!(ClientScope::parse("full").map(ClientScope::scopes), Ok(Scope::ALL));
+        assert_eq!(ClientScope::parse("read").map(ClientScope::scopes), Ok(Scope::READ));
         assert_eq!(ClientScope::parse("write"), Err(OptionError::Scope));
     }
 

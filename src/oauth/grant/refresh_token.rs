@@ -7,9 +7,10 @@ use crate::{
         Db,
         oauth::{RefreshGrant, Refreshed, StoredClient},
     },
+    domain::{Scope, ScopeError},
     oauth::{
         endpoint::{OAuthError, Params},
-        issue::{Lifetimes, ScopeError, TokenResponse, mint, narrowed_scope},
+        issue::{Lifetimes, TokenResponse, mint},
     },
 };
 
@@ -27,11 +28,12 @@ pub fn check(
     grant: &RefreshGrant,
     lifetimes: Lifetimes,
     requested: Option<&str>,
-) -> Result<String, RefreshRefusal> {
+) -> Result<Scope, RefreshRefusal> {
     if lifetimes.refresh_limit.is_some_and(|limit| grant.refresh_count > limit) {
         return Err(RefreshRefusal::Limit);
     }
-    narrowed_scope(&grant.scope, requested).map_err(RefreshRefusal::Scope)
+    let requested = Scope::parse(requested.unwrap_or_default()).map_err(RefreshRefusal::Scope)?;
+    grant.scope.narrow(requested).map_err(RefreshRefusal::Scope)
 }
 
 pub async fn exchange(
@@ -47,7 +49,7 @@ pub async fn exchange(
         .refresh(&token::digest(refresh), client.pk, now, |g| {
             let access_scope = check(g, lifetimes, requested)?;
             let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
-            let minted = mint(now, lifetimes, &access_scope, &g.scope, with_refresh);
+            let minted = mint(now, lifetimes, access_scope, g.scope, with_refresh);
             Ok((minted.issue, minted.response))
         })
         .await?;
@@ -69,7 +71,7 @@ mod tests {
     use super::*;
 
     fn grant(scope: &str, refresh_count: i64) -> RefreshGrant {
-        RefreshGrant { scope: scope.into(), refresh_count }
+        RefreshGrant { scope: Scope::parse(scope).unwrap(), refresh_count }
     }
 
     #[test]
@@ -77,26 +79,29 @@ mod tests {
         let unlimited = Lifetimes { access: Some(60), refresh: 600, refresh_limit: None };
         let two = Lifetimes { refresh_limit: Some(2), ..unlimited };
         type Case<'a> = (RefreshGrant, Lifetimes, Option<&'a str>, Result<&'a str, RefreshRefusal>);
-        let cases: [Case; 6] = [
+        let cases: [Case; 8] = [
             (grant("read write", 1), unlimited, None, Ok("read write")),
             (grant("read write", 1_000), unlimited, Some("read"), Ok("read")),
+            (grant("read write", 1), unlimited, Some("write read"), Ok("read write")),
+            (grant("read", 1), unlimited, Some("  "), Ok("read")),
             (grant("read write", 2), two, None, Ok("read write")),
             (grant("read write", 3), two, None, Err(RefreshRefusal::Limit)),
             (
                 grant("read", 1),
                 unlimited,
                 Some("write"),
-                Err(RefreshRefusal::Scope(ScopeError::NotGranted("write".into()))),
+                Err(RefreshRefusal::Scope(ScopeError::NotGranted(Scope::WRITE))),
             ),
             (
                 grant("read", 1),
                 unlimited,
                 Some("read admin"),
-                Err(RefreshRefusal::Scope(ScopeError::NotGranted("admin".into()))),
+                Err(RefreshRefusal::Scope(ScopeError::Unknown("admin".into()))),
             ),
         ];
         for (g, l, requested, expected) in cases {
-            assert_eq!(check(&g, l, requested), expected.map(str::to_string), "{g:?} {requested:?}");
+            let got = check(&g, l, requested).map(|s| s.to_string());
+            assert_eq!(got, expected.map(str::to_string), "{g:?} {requested:?}");
         }
     }
 }

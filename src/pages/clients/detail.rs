@@ -14,7 +14,11 @@ use crate::{
         secret_notice::{IssuedSecret, SecretNotice},
         status::AdminOnly,
     },
-    domain::{client::ClientForm, time::format_utc},
+    domain::{
+        client::{ClientForm, ClientScope},
+        settings::InstanceSettings,
+        time::{format_duration, format_utc},
+    },
 };
 
 #[component]
@@ -165,8 +169,8 @@ fn Details(client: ClientView) -> impl IntoView {
                             {row("State", if c.active { "Active" } else { "Inactive" }.to_string())}
                             {row("Create Time", format_utc(c.created_at))}
                             {row("Last updated", format_utc(c.updated_at))}
-                            {row("Access token lifetime", access_label(f))}
-                            {row("Refresh token lifetime", refresh_label(f))}
+                            {row("Access token lifetime", access_label(f, &c.defaults))}
+                            {row("Refresh token lifetime", refresh_label(f, &c.defaults))}
                             {row("Refresh count", count_label(f))}
                             {row("Show allow/deny screen", if f.consent { "On" } else { "Off" }.to_string())}
                             {row("Rate limit", if f.rate_limit.is_empty() { "Unlimited".to_string() } else { format!("{} requests per minute", f.rate_limit) })}
@@ -181,24 +185,22 @@ fn Details(client: ClientView) -> impl IntoView {
 }
 
 fn scope_label(f: &ClientForm) -> String {
-    match f.scope.as_str() {
-        "read" => "Read-only API Access (read)".into(),
-        _ => "All API Access (read write)".into(),
-    }
+    ClientScope::parse(&f.scope)
+        .map_or_else(|_| f.scope.clone(), |s| format!("{} ({})", s.label(), s.scopes()))
 }
 
-fn access_label(f: &ClientForm) -> String {
+fn access_label(f: &ClientForm, defaults: &InstanceSettings) -> String {
     match f.access_lifetime.as_str() {
         "never" => "Never expires".into(),
         "custom" => format!("{} seconds", f.access_lifetime_secs),
-        _ => "Global setting (12 hours)".into(),
+        _ => format!("Global setting ({})", format_duration(defaults.access_token_lifetime.get())),
     }
 }
 
-fn refresh_label(f: &ClientForm) -> String {
+fn refresh_label(f: &ClientForm, defaults: &InstanceSettings) -> String {
     match f.refresh_lifetime.as_str() {
         "custom" => format!("{} seconds", f.refresh_lifetime_secs),
-        _ => "Global setting (30 days)".into(),
+        _ => format!("Global setting ({})", format_duration(defaults.refresh_token_lifetime.get())),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
         layout::csrf_token,
         status::AdminOnly,
     },
-    domain::client::ClientForm,
+    domain::{client::ClientForm, settings::InstanceSettings},
 };
 
 #[component]
@@ -20,13 +20,20 @@ pub fn EditClientPage() -> impl IntoView {
     view! {
         <Title text="Edit OAuth2 Client"/>
         <AdminOnly>
-            <RouteClient show=|c| view! { <EditForm client_id=c.client_id name=c.form.name.clone() initial=c.form/> }/>
+            <RouteClient show=|c| view! {
+                <EditForm client_id=c.client_id name=c.form.name.clone() initial=c.form defaults=c.defaults/>
+            }/>
         </AdminOnly>
     }
 }
 
 #[component]
-fn EditForm(client_id: String, name: String, initial: ClientForm) -> impl IntoView {
+fn EditForm(
+    client_id: String,
+    name: String,
+    initial: ClientForm,
+    defaults: InstanceSettings,
+) -> impl IntoView {
     let save = SaveState::new();
     let run = save.runner();
     let details = format!("/admin/clients/{client_id}");
@@ -43,6 +50,7 @@ fn EditForm(client_id: String, name: String, initial: ClientForm) -> impl IntoVi
             <div class="card">
                 <ClientFormView
                     initial
+                    defaults
                     submit_label="Save changes"
                     server_errors=save.server_errors
                     pending=save.pending

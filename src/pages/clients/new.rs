@@ -5,13 +5,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::clients::create_client,
+    api::clients::{client_defaults, create_client},
     components::{
         client_form::{ClientFormView, SaveState},
         layout::csrf_token,
-        status::AdminOnly,
+        status::{AdminOnly, LoadError},
     },
-    domain::client::ClientForm,
+    domain::{client::ClientForm, settings::InstanceSettings},
 };
 
 #[component]
@@ -24,8 +24,24 @@ pub fn NewClientPage() -> impl IntoView {
     }
 }
 
+/// The form waits for the instance settings, so "the global setting" names its real value.
 #[component]
 fn NewClient() -> impl IntoView {
+    let defaults = Resource::new(|| (), |()| client_defaults());
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match defaults.await {
+                    Ok(defaults) => view! { <NewClientForm defaults/> }.into_any(),
+                    Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NewClientForm(defaults: InstanceSettings) -> impl IntoView {
     let save = SaveState::new();
     let run = save.runner();
     let on_save = move |form: ClientForm| run(create_client(csrf_token(), form));
@@ -37,6 +53,7 @@ fn NewClient() -> impl IntoView {
             <div class="card">
                 <ClientFormView
                     initial=ClientForm::default()
+                    defaults
                     submit_label="Add client"
                     server_errors=save.server_errors
                     pending=save.pending

@@ -1,0 +1,30 @@
+//! Scopes in columns: stored as their canonical string, parsed on the way out, so rows hold a
+//! [`Scope`] and a stored value this server does not know fails the query instead of passing.
+
+use sqlx::{
+    Any, Database, Decode, Encode, Type,
+    any::{AnyTypeInfo, AnyValueRef},
+    encode::IsNull,
+    error::BoxDynError,
+};
+
+use crate::domain::Scope;
+
+impl Type<Any> for Scope {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for Scope {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, Any>>::encode(self.to_string(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Scope {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        let raw = <String as Decode<'r, Any>>::decode(value)?;
+        Ok(Scope::parse(&raw)?)
+    }
+}

@@ -1,0 +1,152 @@
+//! README: "Query strings, headers and bodies are never logged (they carry codes, tokens and
+//! passwords)." The real binary serves a whole flow with its default log settings; everything it
+//! writes is searched for every secret that passed through it.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    time::Duration,
+};
+
+use common::{
+    PASSWORD, TestApp, TestDb, bin,
+    oauth::{STATE, authorize_path, pkce, query_param, str_of},
+};
+
+/// `clavis serve` on a fresh database; every line it writes to stderr lands in `log`.
+struct Server {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(db_url: &str) -> (Self, SocketAddr) {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .env("DATABASE_URL", db_url)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env_remove("RUST_LOG")
+            .env_remove("CLAVIS_ISSUER")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run clavis serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let lines = log.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("Clavis is listening") {
+                    let addr = line.split_whitespace().find_map(|w| w.strip_prefix("addr="));
+                    let _ = addr_tx.send(addr.and_then(|a| a.parse::<SocketAddr>().ok()));
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let addr =
+            addr_rx.recv_timeout(Duration::from_secs(30)).ok().flatten().unwrap_or_else(|| {
+                panic!("no 'Clavis is listening addr=...' line: {:?}", log.lock().unwrap())
+            });
+        (Self { child, log, reader: Some(reader) }, addr)
+    }
+
+    /// Stops the server and returns everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test]
+async fn a_whole_flow_leaves_no_secret_in_the_log() {
+    let db = TestDb::fresh().await;
+    let url = db.url.clone();
+    let (server, addr) = Server::start(&url);
+    let app = TestApp::attach(addr, db);
+    app.add_user("alice", false).await;
+
+    // Everything secret that crosses the wire below.
+    let mut secrets: Vec<String> = vec![PASSWORD.into(), STATE.into()];
+    let wrong_password = "wrong-password-0123";
+    secrets.push(wrong_password.into());
+    let res = app.sign_in_response("alice", wrong_password, None).await;
+    assert_eq!(res.status(), 303);
+    let (csrf_cookie, csrf) = app.login_form().await;
+    secrets.push(csrf);
+    secrets.push(csrf_cookie.trim_start_matches("clavis_csrf=").into());
+    let cookie = app.sign_in("alice").await;
+    secrets.push(cookie.trim_start_matches("clavis_session=").into());
+
+    let client = app.add_client(|_| {}).await;
+    secrets.push(client.secret.clone().unwrap());
+    let (challenge, verifier) = pkce();
+    let consent = app.consent_page(&cookie, &authorize_path(&client, &challenge, &[])).await;
+    secrets.extend([consent.request.clone(), consent.csrf.clone(), challenge, verifier.clone()]);
+    let res = app.decide(&cookie, &consent, "allow").await;
+    assert_eq!(res.status(), 303);
+    let code = query_param(&common::location(&res), "code").expect("code");
+    secrets.push(code.clone());
+    let (status, tokens) = app.exchange(&client, &code, &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let (access, refresh) = (str_of(&tokens, "access_token"), str_of(&tokens, "refresh_token"));
+    secrets.extend([access.to_string(), refresh.to_string()]);
+    assert_eq!(app.api_get(access).await.status(), 200);
+    let res = app.http.get(app.url(&format!("/api/v1/me?access_token={access}"))).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let (status, refreshed) = app.refresh(&client, refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    let new_access = str_of(&refreshed, "access_token");
+    secrets.extend([new_access.to_string(), str_of(&refreshed, "refresh_token").to_string()]);
+    let (status, info) = app.client_post("/oauth2/introspect", &client, &[("token", new_access)]).await;
+    assert_eq!((status.as_u16(), &info["active"]), (200, &serde_json::json!(true)));
+    // Failures log too: a replayed code, a reused refresh token, a wrong client secret.
+    assert_eq!(app.exchange(&client, &code, &verifier).await.0, 400);
+    assert_eq!(app.refresh(&client, refresh).await.0, 400);
+    let res = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client.client_id),
+        ])
+        .basic_auth(&client.client_id, Some("not-the-secret-4567"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "a wrong secret");
+    secrets.push("not-the-secret-4567".into());
+    let res = app.client_post_raw("/oauth2/revoke", &client, &[("token", new_access)]).await;
+    assert_eq!(res.status(), 200);
+
+    let log = server.stop();
+    // The log is there: one line per request, with path and status.
+    assert!(log.contains("/oauth2/token") && log.contains("status=200"), "{log}");
+    assert!(log.contains("/api/v1/me") && log.contains("status=400"), "{log}");
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "the log contains {secret:?}:\n{log}");
+    }
+    for query_or_header in ["?", "authorization", "cookie", "client_secret", "code_verifier"] {
+        assert!(
+            !log.to_lowercase().contains(query_or_header),
+            "the log contains {query_or_header:?}:\n{log}"
+        );
+    }
+}
