@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set-up command 2: installs what the tests need and runs ALL tests:
+#   0. the lint wall: rustfmt, clippy with -D warnings on the server and the browser builds
 #   1. unit + integration tests on SQLite        (cargo leptos test)
 #   2. the same suite on Postgres                (CLAVIS_TEST_POSTGRES_URL, a fresh database per test)
 #   3. browser tests: Playwright + Debian's Chromium against a release build (cargo leptos end-to-end)
@@ -32,11 +33,19 @@ for db in $(psql "$PG_URL" -tAc "SELECT datname FROM pg_database WHERE datname L
   psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 done
 
+say "0/4 Lint: cargo fmt --check, cargo clippy -D warnings (server with tests, browser build)"
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+cargo fmt --check
+cargo clippy --locked --features ssr --all-targets -- -D warnings
+cargo clippy --locked --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
 say "1/4 Unit and integration tests on SQLite"
-env -u CLAVIS_TEST_POSTGRES_URL cargo leptos test
+# --no-fail-fast: every failing suite is reported, not only the first.
+env -u CLAVIS_TEST_POSTGRES_URL cargo leptos test --bin-cargo-args=--no-fail-fast
 
 say "2/4 Integration tests on Postgres ($PG_URL)"
-CLAVIS_TEST_POSTGRES_URL="$PG_URL" cargo leptos test
+CLAVIS_TEST_POSTGRES_URL="$PG_URL" cargo leptos test --bin-cargo-args=--no-fail-fast
 
 TARGET="${CARGO_TARGET_DIR:-target}"
 case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import path from "node:path";
 
 import { ADMIN, USER, open, shot, signIn, watchConsole } from "./fixtures";
@@ -21,9 +22,20 @@ async function asAdmin(page: Page) {
 
 test.describe.configure({ mode: "serial" });
 
+// This run's own clients: the database is shared with the other specs (and earlier runs on a
+// kept database), so every name and search below carries this tag and counts stay exact.
+const RUN = crypto.randomBytes(4).toString("hex");
+const BULK = `Bulk ${RUN}`;
+const bulk = (i: number) => `${BULK} ${String(i).padStart(2, "0")}`;
+
 test.beforeAll(() => {
-  for (let i = 1; i <= 62; i++) cliAdd(`Bulk ${String(i).padStart(2, "0")}`);
+  for (let i = 1; i <= 62; i++) cliAdd(bulk(i));
 });
+
+/** The pager's summary, e.g. "Showing 1–25 of 62 clients". */
+async function showing(page: Page, text: string) {
+  await expect(page.locator(".pager p")).toHaveText(text);
+}
 
 test("add a client and see its secret exactly once", async ({ page }, testInfo) => {
   const noErrors = watchConsole(page);
@@ -61,39 +73,53 @@ test("search, sort and page through 60+ clients", async ({ page }, testInfo) => 
   await expect(page.locator(".pager p")).toContainText(/Showing 1–25 of \d+ clients/);
   await shot(page, testInfo, "client-list");
 
-  await page.getByLabel("Search").fill("bulk 0");
-  await expect(page).toHaveURL(/q=bulk%200/);
-  await expect(page.locator(".pager p")).toHaveText("Showing 1–9 of 9 clients");
+  // Case-insensitive, as typed.
+  await page.getByLabel("Search").fill(`${BULK.toLowerCase()} 0`);
+  await expect(page).toHaveURL(new RegExp(`q=bulk%20${RUN}%200`));
+  await showing(page, "Showing 1–9 of 9 clients");
   const names = await page.locator("tbody tr td:first-child").allTextContents();
-  expect(names.every((n) => n.startsWith("Bulk 0"))).toBe(true);
+  expect(names.every((n) => n.startsWith(`${BULK} 0`))).toBe(true);
 
-  await page.getByLabel("Search").fill("Bulk");
-  await expect(page.locator(".pager p")).toHaveText("Showing 1–25 of 62 clients");
+  await page.getByLabel("Search").fill(BULK);
+  await showing(page, "Showing 1–25 of 62 clients");
   await page.getByRole("button", { name: "Name" }).click();
-  await expect(page.locator("tbody tr td:first-child").first()).toHaveText("Bulk 01");
+  await expect(page.locator("tbody tr td:first-child").first()).toHaveText(bulk(1));
   await expect(page.locator("th[aria-sort=ascending]")).toHaveText(/Name/);
   await page.getByRole("button", { name: "Name" }).click();
-  await expect(page.locator("tbody tr td:first-child").first()).toHaveText("Bulk 62");
+  await expect(page.locator("tbody tr td:first-child").first()).toHaveText(bulk(62));
 
   await page.getByRole("button", { name: "Next" }).click();
-  await expect(page.locator(".pager p")).toHaveText("Showing 26–50 of 62 clients");
-  await expect(page.locator("tbody tr td:first-child").first()).toHaveText("Bulk 37");
+  await showing(page, "Showing 26–50 of 62 clients");
+  await expect(page.locator("tbody tr td:first-child").first()).toHaveText(bulk(37));
   await page.getByRole("button", { name: "Next" }).click();
-  await expect(page.locator(".pager p")).toHaveText("Showing 51–62 of 62 clients");
+  await showing(page, "Showing 51–62 of 62 clients");
   await expect(page.getByRole("button", { name: "Next" })).toBeDisabled();
   await page.getByLabel("Per page").selectOption("100");
-  await expect(page.locator(".pager p")).toHaveText("Showing 1–62 of 62 clients");
+  await showing(page, "Showing 1–62 of 62 clients");
+
+  // Sorting by Client ID: byte order, both ways, with the column marked.
+  const ids = () => page.locator("tbody tr td:nth-child(2)").allTextContents();
+  const byId = [...(await ids())].sort();
+  expect(byId).toHaveLength(62);
+  await page.getByRole("button", { name: "Client ID" }).click();
+  await expect(page.locator("th[aria-sort=ascending]")).toHaveText(/Client ID/);
+  await expect(page).toHaveURL(/sort=client_id/);
+  await expect(page.locator("tbody tr td:nth-child(2)")).toHaveText(byId);
+  await page.getByRole("button", { name: "Client ID" }).click();
+  await expect(page.locator("th[aria-sort=descending]")).toHaveText(/Client ID/);
+  await expect(page.locator("tbody tr td:nth-child(2)")).toHaveText([...byId].reverse());
 
   // The URL holds the query: a reload shows the same page.
   await page.reload();
-  await expect(page.locator(".pager p")).toHaveText("Showing 1–62 of 62 clients");
+  await showing(page, "Showing 1–62 of 62 clients");
+  await expect(page.locator("tbody tr td:nth-child(2)")).toHaveText([...byId].reverse());
   await page.getByLabel("Search").fill("no such client");
   await expect(page.getByRole("heading", { name: "No clients match" })).toBeVisible();
   noErrors();
 });
 
 test("edit: auth method none with PKCE off is refused on both fields", async ({ page }, testInfo) => {
-  const id = cliAdd("Edit Me");
+  const id = cliAdd(`Edit Me ${RUN}`);
   await asAdmin(page);
   await open(page, `/admin/clients/${id}/edit`);
   await page.getByText("Advanced").click();
@@ -131,33 +157,53 @@ test("edit: auth method none with PKCE off is refused on both fields", async ({ 
 test("the search box keeps what is typed, spaces included", async ({ page }) => {
   await asAdmin(page);
   const box = page.getByLabel("Search");
-  await box.pressSequentially("Bulk ");
-  await expect(page).toHaveURL(/q=Bulk$/);
-  await page.waitForTimeout(400);
+  await box.pressSequentially(`${BULK} `);
+  // The search has run (trimmed) and its page is shown: the box still holds the space.
+  await expect(page).toHaveURL(new RegExp(`q=Bulk%20${RUN}$`));
+  await showing(page, "Showing 1–25 of 62 clients");
+  await expect(box).toHaveValue(`${BULK} `);
   await box.pressSequentially("01");
-  await expect(box).toHaveValue("Bulk 01");
-  await expect(page.locator(".pager p")).toHaveText("Showing 1–1 of 1 client");
+  await expect(box).toHaveValue(bulk(1));
+  await showing(page, "Showing 1–1 of 1 client");
   await page.goBack();
-  await expect(box).toHaveValue("Bulk");
+  await expect(box).toHaveValue(BULK);
 });
 
-test("deactivate and activate", async ({ page }) => {
-  const id = cliAdd("Toggle Me");
+test("deactivate and activate; the State select filters", async ({ page }) => {
+  const name = `Toggle Me ${RUN}`;
+  const id = cliAdd(name);
+  const stays = cliAdd(`${name} (stays active)`);
   await asAdmin(page);
   await open(page, `/admin/clients/${id}`);
   await page.getByRole("button", { name: "Deactivate" }).click();
   await expect(page.getByRole("button", { name: "Activate" })).toBeVisible();
   await expect(page.locator("h1 .badge")).toHaveText("Inactive");
-  await open(page, "/admin/clients?state=inactive&q=Toggle");
-  await expect(page.locator("tbody tr")).toHaveCount(1);
-  await expect(page.locator("tbody .badge")).toHaveText("Inactive");
+
+  // The State select, over this test's two clients.
+  await open(page, `/admin/clients?q=${encodeURIComponent(name)}`);
+  await showing(page, "Showing 1–2 of 2 clients");
+  const state = page.getByLabel("State");
+  await state.selectOption("inactive");
+  await expect(page).toHaveURL(/state=inactive/);
+  await showing(page, "Showing 1–1 of 1 client");
+  await expect(page.locator("tbody tr td:first-child")).toHaveText([name]);
+  await expect(page.locator("tbody .badge")).toHaveText(["Inactive"]);
+  await state.selectOption("active");
+  await showing(page, "Showing 1–1 of 1 client");
+  await expect(page.locator("tbody tr td:nth-child(2)")).toHaveText([stays]);
+  await expect(page.locator("tbody .badge")).toHaveText(["Active"]);
+  await page.reload();
+  await expect(state).toHaveValue("active");
+  await state.selectOption("all");
+  await showing(page, "Showing 1–2 of 2 clients");
+
   await open(page, `/admin/clients/${id}`);
   await page.getByRole("button", { name: "Activate" }).click();
   await expect(page.locator("h1 .badge")).toHaveText("Active");
 });
 
 test("regenerate the secret with a grace period", async ({ page }) => {
-  const id = cliAdd("Rotate Me");
+  const id = cliAdd(`Rotate Me ${RUN}`);
   await asAdmin(page);
   await open(page, `/admin/clients/${id}`);
   await page.getByRole("button", { name: "Regenerate secret" }).click();
@@ -170,7 +216,7 @@ test("regenerate the secret with a grace period", async ({ page }) => {
 });
 
 test("delete after confirming", async ({ page }) => {
-  const id = cliAdd("Delete Me");
+  const id = cliAdd(`Delete Me ${RUN}`);
   await asAdmin(page);
   await open(page, `/admin/clients/${id}`);
   await page.getByRole("button", { name: "Delete", exact: true }).click();
@@ -180,7 +226,7 @@ test("delete after confirming", async ({ page }) => {
   await page.getByRole("button", { name: "Delete", exact: true }).click();
   await page.getByRole("button", { name: "Delete client" }).click();
   await expect(page).toHaveURL(/\/admin\/clients$/);
-  await page.getByLabel("Search").fill("Delete Me");
+  await page.getByLabel("Search").fill(`Delete Me ${RUN}`);
   await expect(page.getByRole("heading", { name: "No clients match" })).toBeVisible();
   const res = await page.goto(`/admin/clients/${id}`);
   await expect(page.getByText("This client no longer exists.")).toBeVisible();

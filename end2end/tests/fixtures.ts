@@ -40,3 +40,28 @@ export function watchConsole(page: Page, expected: RegExp[] = []): () => void {
   page.on("pageerror", (e) => errors.push(String(e)));
   return () => expect(errors, "browser console errors").toEqual([]);
 }
+
+/**
+ * Puts `url` in an iframe of a page on the same site (served by the browser itself, with no
+ * policy of its own, so the session cookie goes along as it would for a same-site attacker page),
+ * waits for Chromium's own refusal by CSP frame-ancestors, and checks that the frame shows
+ * Chromium's error page and no `button`.
+ */
+export async function expectFramingRefused(page: Page, url: string, button: string) {
+  const framer = `${new URL(url).origin}/__framing-test`;
+  await page.route(framer, (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: "text/html",
+      body: `<!doctype html><title>framer</title><iframe id="f" src="${url}" width="600" height="400"></iframe>`,
+    }),
+  );
+  const refused = page.waitForEvent("console", (m) => m.text().includes("frame-ancestors 'none'"));
+  await page.goto(framer);
+  expect((await refused).text()).toMatch(/^Framing '.*' violates .* The request has been blocked/s);
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  expect(frame, "the iframe exists").toBeTruthy();
+  await expect.poll(() => frame!.url()).toBe("chrome-error://chromewebdata/");
+  await expect(frame!.locator("body")).toContainText("refused to connect");
+  await expect(frame!.getByRole("button", { name: button })).toHaveCount(0);
+}

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { ADMIN, USER, open, shot, signIn, watchConsole } from "./fixtures";
+import { ADMIN, USER, expectFramingRefused, open, shot, signIn, watchConsole } from "./fixtures";
 
 test("the sign-in page renders, hydrates and has labelled inputs", async ({ page }, testInfo) => {
   const noErrors = watchConsole(page);
@@ -65,11 +65,12 @@ test("a wrong password gets one clear message and keeps the username", async ({ 
   await expect(page.getByRole("alert")).toHaveText("Invalid username or password");
 });
 
-test("the sign-in page cannot be framed", async ({ page }) => {
+test("the sign-in page cannot be framed", async ({ page, baseURL }) => {
   const res = await page.goto("/login");
   const headers = res!.headers();
   expect(headers["x-frame-options"]).toBe("DENY");
   expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  await expectFramingRefused(page, `${baseURL}/login`, "Sign in");
 });
 
 test("unknown pages get a 404 page", async ({ page }, testInfo) => {
