@@ -58,9 +58,11 @@ mod server {
         state.db.settings().await.map_err(|e| fail(ApiError::internal(e)))
     }
 
-    pub async fn view(state: &AppState, c: Client) -> Result<ClientView, ApiError> {
+    /// `defaults` are read before any change is made, so a failed read never loses a secret
+    /// that was just issued.
+    pub fn view(state: &AppState, c: Client, defaults: InstanceSettings) -> ClientView {
         let issuer = state.issuer.as_str();
-        Ok(ClientView {
+        ClientView {
             client_id: c.client_id.to_string(),
             form: ClientForm::from_spec(&c.spec),
             active: c.active,
@@ -69,16 +71,17 @@ mod server {
             updated_at: c.updated_at,
             authorization_endpoint: format!("{issuer}/oauth2/authorize"),
             token_endpoint: format!("{issuer}/oauth2/token"),
-            defaults: defaults(state).await?,
-        })
+            defaults,
+        }
     }
 
-    pub async fn with_secret(
+    pub fn with_secret(
         state: &AppState,
         c: Client,
         s: Option<PlainSecret>,
-    ) -> Result<WithSecret, ApiError> {
-        Ok(WithSecret { client: view(state, c).await?, secret: s.map(|s| s.expose().to_string()) })
+        defaults: InstanceSettings,
+    ) -> WithSecret {
+        WithSecret { client: view(state, c, defaults), secret: s.map(|s| s.expose().to_string()) }
     }
 
     pub fn id(raw: &str) -> Result<ClientId, ApiError> {
@@ -104,9 +107,10 @@ pub async fn list_clients(query: ListQuery) -> Result<ClientPage, ApiError> {
 #[server(endpoint = "clients/get", input = Json)]
 pub async fn get_client(client_id: String) -> Result<ClientView, ApiError> {
     let state = super::guard::admin().await?;
+    let defaults = server::defaults(&state).await?;
     let client =
         crate::registry::get(&state.db, &server::id(&client_id)?).await.map_err(server::registry_error)?;
-    server::view(&state, client).await
+    Ok(server::view(&state, client, defaults))
 }
 
 /// The instance settings a new client's "global" choices stand for.
@@ -119,8 +123,9 @@ pub async fn client_defaults() -> Result<InstanceSettings, ApiError> {
 #[server(endpoint = "clients/create", input = Json)]
 pub async fn create_client(csrf: String, form: ClientForm) -> Result<WithSecret, ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
+    let defaults = server::defaults(&state).await?;
     let (client, secret) = crate::registry::create(&state.db, &form).await.map_err(server::registry_error)?;
-    server::with_secret(&state, client, secret).await
+    Ok(server::with_secret(&state, client, secret, defaults))
 }
 
 #[server(endpoint = "clients/update", input = Json)]
@@ -130,10 +135,11 @@ pub async fn update_client(
     form: ClientForm,
 ) -> Result<WithSecret, ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
+    let defaults = server::defaults(&state).await?;
     let id = server::id(&client_id)?;
     let (client, secret) =
         crate::registry::update(&state.db, &id, &form).await.map_err(server::registry_error)?;
-    server::with_secret(&state, client, secret).await
+    Ok(server::with_secret(&state, client, secret, defaults))
 }
 
 #[server(endpoint = "clients/set_active", input = Json)]
@@ -143,9 +149,10 @@ pub async fn set_client_active(
     active: bool,
 ) -> Result<ClientView, ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
+    let defaults = server::defaults(&state).await?;
     let id = server::id(&client_id)?;
     let client = crate::registry::set_active(&state.db, &id, active).await.map_err(server::registry_error)?;
-    server::view(&state, client).await
+    Ok(server::view(&state, client, defaults))
 }
 
 #[server(endpoint = "clients/regenerate_secret", input = Json)]
@@ -156,12 +163,13 @@ pub async fn regenerate_client_secret(
 ) -> Result<WithSecret, ApiError> {
     use crate::domain::client::SecretGrace;
     let state = super::guard::admin_change(&csrf).await?;
+    let defaults = server::defaults(&state).await?;
     let id = server::id(&client_id)?;
     let grace =
         SecretGrace::parse(&grace).map_err(|e| super::guard::fail(ApiError::BadRequest(e.to_string())))?;
     let (client, secret) =
         crate::registry::regenerate_secret(&state.db, &id, grace).await.map_err(server::registry_error)?;
-    server::with_secret(&state, client, Some(secret)).await
+    Ok(server::with_secret(&state, client, Some(secret), defaults))
 }
 
 #[server(endpoint = "clients/delete", input = Json)]
