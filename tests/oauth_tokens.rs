@@ -488,3 +488,86 @@ async fn users_see_and_remove_the_apps_they_allowed() {
     let (status, _) = call("apps", String::new(), serde_json::json!({}), true).await;
     assert_eq!(status, 401, "signed out");
 }
+
+#[tokio::test]
+async fn privileges_follow_the_clients_current_scope() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    let access = str_of(&s, "access_token");
+    assert_eq!(app.api_patch(access, r#"{"display_name": "A"}"#).await.status(), 200);
+    let (_, first) = app.refresh(&client, str_of(&s, "refresh_token")).await;
+    assert_eq!(first["scope"], "read write");
+
+    // An administrator narrows the client to "Read-only API Access".
+    let db = app.db_handle().await;
+    let view = registry::get(&db, &id(&client)).await.unwrap();
+    let mut form = clavis::domain::client::ClientForm::from_spec(&view.spec);
+    form.scope = "read".into();
+    registry::update(&db, &id(&client), &form).await.unwrap();
+    // Tokens already out lose write at once: at the API and in introspection.
+    let current = str_of(&first, "access_token");
+    let res = app.api_patch(current, r#"{"display_name": "B"}"#).await;
+    assert_eq!(res.status(), 403, "write is gone");
+    assert_eq!(app.api_get(current).await.status(), 200, "read stays");
+    let (_, info) = app.client_post("/oauth2/introspect", &client, &[("token", current)]).await;
+    assert_eq!(info["scope"], "read", "{info}");
+    // The next refresh issues read only, and asking for write is refused.
+    let (status, err) = app
+        .client_post(
+            "/oauth2/token",
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", str_of(&first, "refresh_token")),
+                ("scope", "write"),
+            ],
+        )
+        .await;
+    assert_eq!((status.as_u16(), str_of(&err, "error")), (400, "invalid_scope"), "{err}");
+    let (status, second) = app.refresh(&client, str_of(&first, "refresh_token")).await;
+    assert_eq!((status.as_u16(), &second["scope"]), (200, &serde_json::json!("read")), "{second}");
+
+    // Widening the client again does not widen the session: that takes a new consent.
+    form.scope = "full".into();
+    registry::update(&db, &id(&client), &form).await.unwrap();
+    db.close().await;
+    let (status, third) = app.refresh(&client, str_of(&second, "refresh_token")).await;
+    assert_eq!((status.as_u16(), &third["scope"]), (200, &serde_json::json!("read")), "{third}");
+    assert_eq!(app.api_patch(str_of(&third, "access_token"), r#"{"display_name": "C"}"#).await.status(), 403);
+    let fresh = app.tokens(&cookie, &client).await;
+    assert_eq!(fresh["scope"], "read write", "a new authorization gets what the client may have");
+}
+
+#[tokio::test]
+async fn an_unknown_token_type_hint_is_ignored() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    let access = str_of(&s, "access_token");
+    // RFC 7662 §2.1 / RFC 7009 §2.2: the server may ignore the hint, and must not fail on one it
+    // does not know; a wrong hint does not hide the token either.
+    for hint in ["refresh_token", "urn:ietf:params:oauth:token-type:jwt", "mac"] {
+        let (status, info) = app
+            .client_post("/oauth2/introspect", &client, &[("token", access), ("token_type_hint", hint)])
+            .await;
+        assert_eq!((status.as_u16(), &info["active"]), (200, &serde_json::json!(true)), "{hint}: {info}");
+    }
+    let res = app
+        .client_post_raw(
+            "/oauth2/revoke",
+            &client,
+            &[("token", access), ("token_type_hint", "something_else")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.api_get(access).await.status(), 401, "revoked despite the unknown hint");
+    let (status, err) = app
+        .client_post(
+            "/oauth2/introspect",
+            &client,
+            &[("token", access), ("token_type_hint", "a"), ("token_type_hint", "b")],
+        )
+        .await;
+    assert_eq!((status.as_u16(), str_of(&err, "error")), (400, "invalid_request"), "sent twice");
+}

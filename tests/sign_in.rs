@@ -228,6 +228,33 @@ async fn failed_sign_ins_are_rate_limited_per_username() {
 }
 
 #[tokio::test]
+async fn two_hundred_concurrent_guesses_get_exactly_the_limit_of_password_checks() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    app.add_user("admin", true).await;
+    let (cookie, token) = app.login_form().await;
+    let guesses: Vec<_> = (0..200)
+        .map(|i| {
+            let (app, cookie, token) = (app.clone(), cookie.clone(), token.clone());
+            tokio::spawn(async move {
+                let password = format!("wrong password {i}");
+                let form = [("username", "admin"), ("password", password.as_str()), ("csrf", token.as_str())];
+                let res = app.post_form("/login", &cookie, &form).await;
+                assert_eq!(res.status(), 303);
+                location(&res)
+            })
+        })
+        .collect();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for g in guesses {
+        let to = g.await.unwrap();
+        let error = to.split("error=").nth(1).map(|e| e.split('&').next().unwrap_or(e).to_string());
+        *outcomes.entry(error.unwrap_or(to)).or_insert(0) += 1;
+    }
+    // Each "invalid" answer is a password that was checked: exactly the per-username limit.
+    assert_eq!(outcomes, [("invalid".to_string(), 10), ("rate".to_string(), 190)].into(), "{outcomes:?}");
+}
+
+#[tokio::test]
 async fn failed_sign_ins_are_rate_limited_per_address() {
     let app = TestApp::spawn().await;
     app.add_user("root", true).await;

@@ -54,27 +54,46 @@ pub async fn login(
         form.username.chars().take(Username::MAX_LEN).collect::<String>().to_ascii_lowercase()
     );
     let ip_key = format!("ip:{}", peer.ip());
-    if let Err(wait) =
-        state.limits.per_user.check(&user_key, now).and(state.limits.per_ip.check(&ip_key, now))
-    {
+    // The attempt is counted before the password is checked (see `FailureLimiter::reserve`).
+    let limits = &state.limits;
+    let reserved = limits.per_user.reserve(&user_key, now).and_then(|()| {
+        limits.per_ip.reserve(&ip_key, now).inspect_err(|_| limits.per_user.refund(&user_key))
+    });
+    if let Err(wait) = reserved {
         return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) });
     }
-    match authenticate(&state, &form.username, form.password).await {
+    let outcome = authenticate(&state, &form.username, form.password).await;
+    if !matches!(outcome, Ok(None)) {
+        // Only a checked, wrong password keeps its reservation.
+        limits.per_user.refund(&user_key);
+        limits.per_ip.refund(&ip_key);
+    }
+    match outcome {
         Ok(Some(user_id)) => {
-            state.limits.per_user.clear(&user_key);
+            limits.per_user.clear(&user_key);
             match session::start(&state.db, user_id, &headers).await {
                 Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
                 Err(e) => internal_error(&e),
             }
         }
         Ok(None) => {
-            state.limits.per_user.record_failure(&user_key, now);
-            state.limits.per_ip.record_failure(&ip_key, now);
             tracing::info!(ip = %peer.ip(), "sign-in failed");
             again(LoginProblem::Invalid)
         }
+        Err(SignInError::Hash(password::PasswordHashError::Busy)) => {
+            tracing::warn!("sign-in refused: every core is busy checking passwords");
+            again(LoginProblem::RateLimited { retry_secs: 1 })
+        }
         Err(e) => internal_error(&e),
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SignInError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Hash(#[from] password::PasswordHashError),
 }
 
 /// The user id when `raw_username` and `raw_password` match a user. Unknown users, malformed
@@ -83,7 +102,7 @@ async fn authenticate(
     state: &AppState,
     raw_username: &str,
     raw_password: String,
-) -> Result<Option<i64>, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Option<i64>, SignInError> {
     let Some(password) = Password::offered(raw_password) else {
         return Ok(None);
     };

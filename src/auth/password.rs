@@ -1,7 +1,15 @@
 //! argon2id password hashing. The hash string carries its own parameters, so they can be raised
-//! later without breaking old hashes. Hashing runs on the blocking pool, never on the async runtime.
+//! later without breaking old hashes. Hashing runs on the blocking pool, never on the async runtime,
+//! and at most one hash per core runs at once: each holds 19 MiB, so a burst of sign-ins costs
+//! waiting, not memory.
 
-use std::sync::OnceLock;
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use tokio::sync::Semaphore;
 
 use argon2::{
     Argon2,
@@ -16,11 +24,41 @@ pub enum PasswordHashError {
     Hash(String),
     #[error("password hashing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// Every core was busy hashing for longer than [`WAIT_FOR_A_CORE`].
+    #[error("too many password checks at once")]
+    Busy,
+}
+
+/// How long a password check waits for a free core before it is refused as [`PasswordHashError::Busy`].
+pub const WAIT_FOR_A_CORE: Duration = Duration::from_secs(5);
+
+fn cores() -> &'static Arc<Semaphore> {
+    static CORES: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    CORES.get_or_init(|| {
+        Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, NonZeroUsize::get)))
+    })
+}
+
+/// Runs `work` on the blocking pool once a core is free. The permit moves into the blocking task,
+/// so it is held until the hash is done even when the request that asked for it goes away.
+async fn on_a_core<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, PasswordHashError> + Send + 'static,
+) -> Result<T, PasswordHashError> {
+    let permit = tokio::time::timeout(WAIT_FOR_A_CORE, cores().clone().acquire_owned())
+        .await
+        .map_err(|_| PasswordHashError::Busy)?
+        .map_err(|_| PasswordHashError::Busy)?;
+    tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(permit);
+        done
+    })
+    .await?
 }
 
 /// Hashes a new password with argon2id and its default (OWASP-recommended) parameters.
 pub async fn hash(password: Password) -> Result<String, PasswordHashError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    on_a_core(move || hash_blocking(&password)).await
 }
 
 fn hash_blocking(password: &Password) -> Result<String, PasswordHashError> {
@@ -34,7 +72,7 @@ fn hash_blocking(password: &Password) -> Result<String, PasswordHashError> {
 /// Verifies `password` against `stored`; with no stored hash (unknown user) it verifies against a
 /// dummy hash, so both answers take the same time and say the same thing.
 pub async fn verify(stored: Option<String>, password: Password) -> Result<bool, PasswordHashError> {
-    tokio::task::spawn_blocking(move || {
+    on_a_core(move || {
         let known = stored.is_some();
         let hash = match stored {
             Some(h) => h,
@@ -45,7 +83,7 @@ pub async fn verify(stored: Option<String>, password: Password) -> Result<bool, 
             .unwrap_or(false);
         Ok(known && ok)
     })
-    .await?
+    .await
 }
 
 static DUMMY: OnceLock<String> = OnceLock::new();

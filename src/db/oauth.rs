@@ -12,7 +12,11 @@ use super::{
     Backend, Db, DbError,
     clients::{CLIENT_COLUMNS, ClientRow},
 };
-use crate::domain::{Scope, client::Client, settings::InstanceSettings};
+use crate::domain::{
+    Scope,
+    client::{Client, ClientScope},
+    settings::InstanceSettings,
+};
 
 /// A client as the OAuth endpoints need it: settings, row id, secret digests, and the instance
 /// settings, all from one query.
@@ -128,6 +132,7 @@ pub enum Refreshed<R, E> {
 #[derive(Debug, Clone)]
 pub struct Bearer {
     pub expires_at: Option<i64>,
+    /// The token's scope within what its client may have now: privileges follow the client.
     pub scope: Scope,
     pub client_pk: i64,
     pub client_active: bool,
@@ -144,6 +149,7 @@ pub struct Bearer {
 struct BearerRow {
     expires_at: Option<i64>,
     scope: Scope,
+    client_scope: ClientScope,
     client_pk: i64,
     active: i64,
     rate_limit: Option<i64>,
@@ -171,6 +177,7 @@ pub struct TokenInfo {
     pub kind: String,
     pub issued_at: i64,
     pub expires_at: Option<i64>,
+    /// The token's scope within what its client may have now.
     pub scope: Scope,
     pub rotated: bool,
     pub client_pk: i64,
@@ -429,7 +436,8 @@ impl Db {
     /// One indexed lookup: an access token, its session, client, user and the API switch.
     pub async fn find_bearer(&self, digest: &[u8]) -> Result<Option<Bearer>, DbError> {
         let row: Option<BearerRow> = sqlx::query_as(
-            "SELECT t.expires_at, t.scope, c.id AS client_pk, c.active, c.rate_limit, c.redirect_uris, \
+            "SELECT t.expires_at, t.scope, c.scope AS client_scope, c.id AS client_pk, c.active, c.rate_limit, \
+               c.redirect_uris, \
                u.id AS user_id, u.username, u.display_name, s.api_enabled \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
                JOIN users u ON u.id = g.user_id CROSS JOIN settings s \
@@ -440,7 +448,7 @@ impl Db {
         .await?;
         Ok(row.map(|r| Bearer {
             expires_at: r.expires_at,
-            scope: r.scope,
+            scope: r.scope.intersection(r.client_scope.scopes()),
             client_pk: r.client_pk,
             client_active: r.active == 1,
             rate_limit: r.rate_limit,
@@ -453,9 +461,9 @@ impl Db {
     }
 
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {
-        type Row = (String, i64, Option<i64>, Scope, i64, i64, String, i64, i64, String);
+        type Row = (String, i64, Option<i64>, Scope, ClientScope, i64, i64, String, i64, i64, String);
         let row: Option<Row> = sqlx::query_as(
-            "SELECT t.kind, t.issued_at, t.expires_at, t.scope, t.rotated, c.id, c.client_id, c.active, \
+            "SELECT t.kind, t.issued_at, t.expires_at, t.scope, c.scope, t.rotated, c.id, c.client_id, c.active, \
                u.id, u.username \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
                JOIN users u ON u.id = g.user_id \
@@ -470,6 +478,7 @@ impl Db {
                 issued_at,
                 expires_at,
                 scope,
+                client_scope,
                 rotated,
                 client_pk,
                 client_id,
@@ -481,7 +490,7 @@ impl Db {
                     kind,
                     issued_at,
                     expires_at,
-                    scope,
+                    scope: scope.intersection(client_scope.scopes()),
                     rotated: rotated == 1,
                     client_pk,
                     client_id,

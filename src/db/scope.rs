@@ -1,5 +1,6 @@
 //! Scopes in columns: stored as their canonical string, parsed on the way out, so rows hold a
-//! [`Scope`] and a stored value this server does not know fails the query instead of passing.
+//! [`Scope`] (or a client's [`ClientScope`]) and a stored value this server does not know fails
+//! the query instead of passing.
 
 use sqlx::{
     Any, Database, Decode, Encode, Type,
@@ -8,7 +9,7 @@ use sqlx::{
     error::BoxDynError,
 };
 
-use crate::domain::Scope;
+use crate::domain::{Scope, client::ClientScope};
 
 impl Type<Any> for Scope {
     fn type_info() -> AnyTypeInfo {
@@ -26,5 +27,18 @@ impl<'r> Decode<'r, Any> for Scope {
     fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
         let raw = <String as Decode<'r, Any>>::decode(value)?;
         Ok(Scope::parse(&raw)?)
+    }
+}
+
+impl Type<Any> for ClientScope {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Any> for ClientScope {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        let raw = <String as Decode<'r, Any>>::decode(value)?;
+        Ok(ClientScope::parse(&raw)?)
     }
 }

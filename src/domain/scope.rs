@@ -54,6 +54,11 @@ impl Scope {
         Scope(self.0 | other.0)
     }
 
+    /// The values in both: what a grant still holds under its client's current settings.
+    pub fn intersection(self, other: Scope) -> Scope {
+        Scope(self.0 & other.0)
+    }
+
     /// What a request for `requested` may have out of this (granted) set: all of it when nothing
     /// is asked for, else exactly what was asked, which must lie within (RFC 6749 §3.3, §6).
     pub fn narrow(self, requested: Scope) -> Result<Scope, ScopeError> {
@@ -150,9 +155,11 @@ mod tests {
     }
 
     #[test]
-    fn union_and_words() {
+    fn union_intersection_and_words() {
         // Widest of a user's sessions: "write" alone is not wider than "read write".
         assert_eq!(Scope::WRITE.union(Scope::READ), Scope::ALL);
+        assert_eq!(Scope::ALL.intersection(Scope::READ), Scope::READ);
+        assert_eq!(Scope::WRITE.intersection(Scope::READ), Scope::EMPTY);
         assert_eq!(Scope::READ.in_words(), "Read your data");
         assert_eq!(Scope::WRITE.in_words(), "Read and change your data");
         assert_eq!(Scope::ALL.in_words(), "Read and change your data");

@@ -55,10 +55,6 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
     }
 
-    pub fn unsupported_token_type(d: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unsupported_token_type", d)
-    }
-
     /// The instance switch is off: nothing is issued or answered until an administrator turns
     /// API access back on.
     pub fn api_disabled() -> Self {

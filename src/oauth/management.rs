@@ -33,13 +33,10 @@ async fn management_client(
     creds.authenticate(db, now).await
 }
 
+/// `token_type_hint` is only a hint: every token is found by its digest, and an unknown hint
+/// value is ignored (RFC 7009 §2.2, RFC 7662 §2.1). Sent twice, it is still a malformed request.
 fn token_hint(params: &Params) -> Result<(), OAuthError> {
-    match params.get("token_type_hint")? {
-        None | Some("access_token" | "refresh_token") => Ok(()),
-        Some(_) => {
-            Err(OAuthError::unsupported_token_type("token_type_hint must be access_token or refresh_token"))
-        }
-    }
+    params.get("token_type_hint").map(|_| ())
 }
 
 /// RFC 7009: revokes the client's own token; unknown tokens and other clients' tokens are
@@ -82,6 +79,7 @@ pub async fn introspect(
                 if t.client_pk == client.pk
                     && t.client_active
                     && !t.rotated
+                    && !t.scope.is_empty()
                     && t.expires_at.is_none_or(|e| e > now) =>
             {
                 let mut body = json!({

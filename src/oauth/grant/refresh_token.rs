@@ -19,21 +19,37 @@ pub enum RefreshRefusal {
     Scope(ScopeError),
     /// The client's refresh count limit is reached for this session.
     Limit,
+    /// The client may no longer have any of the session's scope (an administrator narrowed it).
+    NoScopeLeft,
+}
+
+/// The scopes a refresh issues: the new access token's, and the new refresh token's (the
+/// session's, within what the client may have now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refresh {
+    pub access: Scope,
+    pub refresh: Scope,
 }
 
 /// A refresh is allowed while the session's refreshes (this one included) stay within the
-/// client's limit, and asks for no scope beyond the refresh token's. Returns the access token's
-/// scope.
+/// client's limit. Privileges follow the client: the session keeps only what the client may have
+/// now (`allowed`), for good, and the request may narrow that, never widen it (RFC 6749 §6).
 pub fn check(
     grant: &RefreshGrant,
+    allowed: Scope,
     lifetimes: Lifetimes,
     requested: Option<&str>,
-) -> Result<Scope, RefreshRefusal> {
+) -> Result<Refresh, RefreshRefusal> {
     if lifetimes.refresh_limit.is_some_and(|limit| grant.refresh_count > limit) {
         return Err(RefreshRefusal::Limit);
     }
+    let session = grant.scope.intersection(allowed);
+    if session.is_empty() {
+        return Err(RefreshRefusal::NoScopeLeft);
+    }
     let requested = Scope::parse(requested.unwrap_or_default()).map_err(RefreshRefusal::Scope)?;
-    grant.scope.narrow(requested).map_err(RefreshRefusal::Scope)
+    let access = session.narrow(requested).map_err(RefreshRefusal::Scope)?;
+    Ok(Refresh { access, refresh: session })
 }
 
 pub async fn exchange(
@@ -45,11 +61,12 @@ pub async fn exchange(
     let refresh = params.require("refresh_token")?;
     let requested = params.get("scope")?;
     let lifetimes = Lifetimes::of(&client.client, &client.settings);
+    let allowed = client.client.spec.scope.scopes();
     let outcome = db
         .refresh(&token::digest(refresh), client.pk, now, |g| {
-            let access_scope = check(g, lifetimes, requested)?;
+            let scope = check(g, allowed, lifetimes, requested)?;
             let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
-            let minted = mint(now, lifetimes, access_scope, g.scope, with_refresh);
+            let minted = mint(now, lifetimes, scope.access, scope.refresh, with_refresh);
             Ok((minted.issue, minted.response))
         })
         .await?;
@@ -63,6 +80,9 @@ pub async fn exchange(
             Err(OAuthError::invalid_grant("the session reached its refresh limit"))
         }
         Refreshed::Refused(RefreshRefusal::Scope(e)) => Err(OAuthError::invalid_scope(e.to_string())),
+        Refreshed::Refused(RefreshRefusal::NoScopeLeft) => {
+            Err(OAuthError::invalid_grant("the client may no longer have any of this session's scope"))
+        }
     }
 }
 
@@ -76,32 +96,50 @@ mod tests {
 
     #[test]
     fn refresh_decisions() {
+        use RefreshRefusal as R;
         let unlimited = Lifetimes { access: Some(60), refresh: 600, refresh_limit: None };
         let two = Lifetimes { refresh_limit: Some(2), ..unlimited };
-        type Case<'a> = (RefreshGrant, Lifetimes, Option<&'a str>, Result<&'a str, RefreshRefusal>);
-        let cases: [Case; 8] = [
-            (grant("read write", 1), unlimited, None, Ok("read write")),
-            (grant("read write", 1_000), unlimited, Some("read"), Ok("read")),
-            (grant("read write", 1), unlimited, Some("write read"), Ok("read write")),
-            (grant("read", 1), unlimited, Some("  "), Ok("read")),
-            (grant("read write", 2), two, None, Ok("read write")),
-            (grant("read write", 3), two, None, Err(RefreshRefusal::Limit)),
+        let (all, read) = (Scope::ALL, Scope::READ);
+        // (session, client may have now, lifetimes, requested, expected (access, refresh) scopes)
+        type Case<'a> =
+            (RefreshGrant, Scope, Lifetimes, Option<&'a str>, Result<(&'a str, &'a str), RefreshRefusal>);
+        let cases: [Case; 12] = [
+            (grant("read write", 1), all, unlimited, None, Ok(("read write", "read write"))),
+            (grant("read write", 1_000), all, unlimited, Some("read"), Ok(("read", "read write"))),
+            (grant("read write", 1), all, unlimited, Some("write read"), Ok(("read write", "read write"))),
+            (grant("read", 1), all, unlimited, Some("  "), Ok(("read", "read"))),
+            (grant("read write", 2), all, two, None, Ok(("read write", "read write"))),
+            (grant("read write", 3), all, two, None, Err(R::Limit)),
             (
                 grant("read", 1),
+                all,
                 unlimited,
                 Some("write"),
-                Err(RefreshRefusal::Scope(ScopeError::NotGranted(Scope::WRITE))),
+                Err(R::Scope(ScopeError::NotGranted(Scope::WRITE))),
             ),
             (
                 grant("read", 1),
+                all,
                 unlimited,
                 Some("read admin"),
-                Err(RefreshRefusal::Scope(ScopeError::Unknown("admin".into()))),
+                Err(R::Scope(ScopeError::Unknown("admin".into()))),
             ),
+            // The client was narrowed to read-only: the session keeps read, for good.
+            (grant("read write", 1), read, unlimited, None, Ok(("read", "read"))),
+            (
+                grant("read write", 1),
+                read,
+                unlimited,
+                Some("write"),
+                Err(R::Scope(ScopeError::NotGranted(Scope::WRITE))),
+            ),
+            (grant("write", 1), read, unlimited, None, Err(R::NoScopeLeft)),
+            (grant("write", 1), read, unlimited, Some("read"), Err(R::NoScopeLeft)),
         ];
-        for (g, l, requested, expected) in cases {
-            let got = check(&g, l, requested).map(|s| s.to_string());
-            assert_eq!(got, expected.map(str::to_string), "{g:?} {requested:?}");
+        for (g, allowed, l, requested, expected) in cases {
+            let got = check(&g, allowed, l, requested).map(|s| (s.access.to_string(), s.refresh.to_string()));
+            let expected = expected.map(|(a, r)| (a.to_string(), r.to_string()));
+            assert_eq!(got, expected, "{g:?} allowed={allowed:?} {requested:?}");
         }
     }
 }
