@@ -116,6 +116,8 @@ async fn bad_input_exits_2_naming_the_field_and_writes_nothing() {
     let err =
         refused(&clavis(&db, &with(ADD, &["--auth-method", "none", "--pkce", "optional"])), "--auth-method");
     assert!(err.contains("PKCE"), "{err}");
+    let err = refused(&clavis(&db, &with(ADD, &["--auth-method", "none", "--no-consent"])), "--auth-method");
+    assert!(err.contains("allow/deny screen"), "{err}");
     refused(&clavis(&db, &["client", "add", "--redirect-uri", "https://a.example/cb"]), "--name");
     refused(&clavis(&db, &["client", "add", "--name", "X"]), "--redirect-uri");
     refused(
@@ -153,6 +155,8 @@ async fn update_activate_regenerate_delete() {
 
     let public = json(&clavis(&db, &["client", "update", &id, "--auth-method", "none", "--json"]));
     assert_eq!(public["secret"], Value::Null);
+    let err = refused(&clavis(&db, &["client", "update", &id, "--no-consent"]), "allow/deny screen");
+    assert!(err.starts_with("error: --auth-method"), "{err}");
     refused(&clavis(&db, &["client", "update", &id, "--pkce", "optional"]), "PKCE");
     let back =
         json(&clavis(&db, &["client", "update", &id, "--auth-method", "client_secret_post", "--json"]));

@@ -84,6 +84,28 @@ async fn the_database_refuses_none_without_pkce_whoever_writes() {
         .execute(db.pool())
         .await;
     assert!(forced.is_err(), "CHECK constraint");
+    // Nor a public client without the allow/deny screen (RFC 8252 §8.6), on update or insert.
+    let forced = sqlx::query("UPDATE clients SET consent = 0 WHERE client_id = $1")
+        .bind(client.client_id.as_str())
+        .execute(db.pool())
+        .await;
+    let err = forced.expect_err("public clients keep the consent screen").to_string();
+    assert!(err.contains("clients_public_consent"), "{err}");
+    let inserted = sqlx::query(
+        "INSERT INTO clients (client_id, name, name_key, redirect_uris, auth_method, require_pkce, scope, \
+           consent, active, created_at, updated_at) \
+         VALUES ('forcedforcedforced', 'X', 'x', '[\"https://a.example/cb\"]', 'none', 1, 'full', 0, 1, 0, 0)",
+    )
+    .execute(db.pool())
+    .await;
+    let err = inserted.expect_err("no public client without consent").to_string();
+    assert!(err.contains("clients_public_consent"), "{err}");
+    let (consent,): (i64,) = sqlx::query_as("SELECT consent FROM clients WHERE client_id = $1")
+        .bind(client.client_id.as_str())
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(consent, 1);
 }
 
 #[tokio::test]

@@ -137,6 +137,13 @@ test("edit: auth method none with PKCE off is refused on both fields", async ({ 
 
   await page.getByLabel("Require Proof Key (PKCE)").check();
   await expect(rule).toHaveCount(0);
+  // Nor may a public client skip the allow/deny screen: shown at once, on both fields.
+  const consentRule = page.getByText("Client Authentication Method 'none' requires the allow/deny screen");
+  await page.getByLabel("Show allow/deny screen").uncheck();
+  await expect(consentRule).toHaveCount(2);
+  await expect(page.getByLabel("Show allow/deny screen")).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("Show allow/deny screen").check();
+  await expect(consentRule).toHaveCount(0);
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page).toHaveURL(new RegExp(`/admin/clients/${id}$`));
   await expect(page.getByRole("heading", { name: /Edited Name/ })).toBeVisible();

@@ -84,11 +84,12 @@ fn id(field: Field) -> &'static str {
         Field::AccessLifetime => "client-access-lifetime",
         Field::RefreshLifetime => "client-refresh-lifetime",
         Field::RefreshCount => "client-refresh-count",
+        Field::Consent => "client-consent",
         Field::RateLimit => "client-rate-limit",
     }
 }
 
-const ADVANCED: [Field; 9] = [
+const ADVANCED: [Field; 10] = [
     Field::AuthMethod,
     Field::RequirePkce,
     Field::Scope,
@@ -97,6 +98,7 @@ const ADVANCED: [Field; 9] = [
     Field::AccessLifetime,
     Field::RefreshLifetime,
     Field::RefreshCount,
+    Field::Consent,
     Field::RateLimit,
 ];
 
@@ -113,15 +115,15 @@ pub fn ClientFormView(
 ) -> impl IntoView {
     let form = RwSignal::new(initial);
     let tried = RwSignal::new(false);
-    // After a save attempt every field is checked as it changes; before, only the auth-method /
-    // PKCE rule, which spans two fields and should show at once.
+    // After a save attempt every field is checked as it changes; before, only the rules that span
+    // two fields (auth method `none` with PKCE and with the allow/deny screen), shown at once.
     let errors = Memo::new(move |_| {
         let local = form.with(|f| f.validate().err()).unwrap_or_default();
         if tried.get() {
             return if local.is_empty() { server_errors.get() } else { local };
         }
         let mut pair = FieldErrors::default();
-        for f in [Field::AuthMethod, Field::RequirePkce] {
+        for f in [Field::AuthMethod, Field::RequirePkce, Field::Consent] {
             if let Some(m) = local.get(f) {
                 pair.add(f, m);
             }
@@ -224,10 +226,12 @@ pub fn ClientFormView(
                         get=|f| &f.refresh_count set=|f, v| f.refresh_count = v
                         get_number=|f| &f.refresh_count_limit set_number=|f, v| f.refresh_count_limit = v/>
                     <div class="field field-check">
-                        <input id="client-consent" type="checkbox"
+                        <input id=id(Field::Consent) type="checkbox"
                             prop:checked=move || form.with(|f| f.consent)
-                            on:change=move |ev| form.update(|f| f.consent = event_target_checked(&ev))/>
-                        <label for="client-consent">"Show allow/deny screen"</label>
+                            on:change=move |ev| form.update(|f| f.consent = event_target_checked(&ev))
+                            aria-invalid=invalid(Field::Consent) aria-describedby=described(Field::Consent)/>
+                        <label for=id(Field::Consent)>"Show allow/deny screen"</label>
+                        {show_err(Field::Consent)}
                     </div>
                     <div class="field">
                         <label for=id(Field::RateLimit)>"Rate limit (API requests per minute)"</label>

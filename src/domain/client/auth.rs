@@ -80,6 +80,13 @@ pub enum ClientAuthError {
     UnknownPkce,
     #[error("Client Authentication Method 'none' requires PKCE: turn on Require Proof Key (PKCE)")]
     NoneWithoutPkce,
+    /// Any program can present a public client's ID (and, with a loopback or app-scheme redirect,
+    /// receive its code), so only the user's own decision tells it apart (RFC 8252 §8.6, RFC 6749
+    /// §10.2).
+    #[error(
+        "Client Authentication Method 'none' requires the allow/deny screen: any program can use a public client's ID"
+    )]
+    NoneWithoutConsent,
 }
 
 impl ClientAuth {

@@ -57,6 +57,7 @@ pub enum Field {
     AccessLifetime,
     RefreshLifetime,
     RefreshCount,
+    Consent,
     RateLimit,
 }
 
@@ -73,6 +74,7 @@ impl Field {
             Field::AccessLifetime => "Access token lifetime",
             Field::RefreshLifetime => "Refresh token lifetime",
             Field::RefreshCount => "Refresh count",
+            Field::Consent => "Show allow/deny screen",
             Field::RateLimit => "Rate limit",
         }
     }
@@ -90,6 +92,7 @@ impl Field {
             Field::AccessLifetime => "--access-token-lifetime",
             Field::RefreshLifetime => "--refresh-token-lifetime",
             Field::RefreshCount => "--refresh-count",
+            Field::Consent => "--no-consent",
             Field::RateLimit => "--rate-limit",
         }
     }
@@ -190,6 +193,11 @@ impl ClientForm {
         let redirect_uris = RedirectUris::parse_lines(&self.redirect_uris)
             .map_err(|e| errors.add(Field::RedirectUris, e.to_string()));
         let auth = self.auth(&mut errors);
+        if auth == Ok(ClientAuth::Public) && !self.consent {
+            let rule = ClientAuthError::NoneWithoutConsent.to_string();
+            errors.add(Field::AuthMethod, rule.clone());
+            errors.add(Field::Consent, rule);
+        }
         let scope = ClientScope::parse(&self.scope).map_err(|e| errors.add(Field::Scope, e.to_string()));
         let labelled = |field: Field, e: OptionError| format!("{} {e}", field.label());
         let description = options::parse_text(&self.description, DESCRIPTION_MAX, true)

@@ -83,6 +83,25 @@ fn none_without_pkce_is_refused_on_both_fields() {
 }
 
 #[test]
+fn none_without_the_consent_screen_is_refused_on_both_fields() {
+    let form = ClientForm { auth_method: "none".into(), consent: false, ..valid() };
+    let errors = form.validate().unwrap_err();
+    for field in [Field::AuthMethod, Field::Consent] {
+        assert!(errors.get(field).unwrap().contains("requires the allow/deny screen"), "{errors:?}");
+    }
+    assert_eq!(errors.iter().count(), 2, "{errors:?}");
+    // Confidential clients may turn it off; so may a public one turned back into one.
+    for method in ["client_secret_post", "client_secret_basic"] {
+        let spec = ClientForm { auth_method: method.into(), consent: false, ..valid() }.validate().unwrap();
+        assert!(!spec.consent);
+    }
+    // The PKCE rule is reported too when both are broken.
+    let both = ClientForm { auth_method: "none".into(), consent: false, require_pkce: false, ..valid() };
+    let errors = both.validate().unwrap_err();
+    assert!(errors.get(Field::RequirePkce).is_some() && errors.get(Field::Consent).is_none(), "{errors:?}");
+}
+
+#[test]
 fn all_problems_are_reported_together() {
     let form =
         ClientForm { name: String::new(), redirect_uris: String::new(), rate_limit: "x".into(), ..valid() };
