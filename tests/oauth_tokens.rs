@@ -7,7 +7,7 @@ mod common;
 use clavis::{db::settings::SettingsPatch, domain::client::ClientId, registry};
 use common::{
     TestApp,
-    oauth::{TestClient, pkce, str_of},
+    oauth::{REDIRECT, TestClient, authorize_path, pkce, str_of},
 };
 use reqwest::header;
 
@@ -570,4 +570,79 @@ async fn an_unknown_token_type_hint_is_ignored() {
         )
         .await;
     assert_eq!((status.as_u16(), str_of(&err, "error")), (400, "invalid_request"), "sent twice");
+}
+
+/// Codes not yet exchanged, and consent screens still open, die with the access they would
+/// restore: after "Remove access" or a revoked session nothing brings a session back.
+#[tokio::test]
+async fn outstanding_codes_die_with_their_sessions() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let other = app.add_client(|_| {}).await;
+    app.tokens(&cookie, &client).await;
+    let (challenge, verifier) = pkce();
+    let waiting_code = app.code_for(&cookie, &client, &challenge).await;
+    let other_code = app.code_for(&cookie, &other, &challenge).await;
+    let open = app.consent_page(&cookie, &authorize_path(&client, &challenge, &[])).await;
+
+    // "Remove access" on the account page.
+    let page = app.get("/account", &cookie).await.text().await.unwrap();
+    let csrf = common::hidden_value(&page, "csrf").unwrap();
+    let res = app
+        .http
+        .post(app.url("/api/account/remove_app"))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .json(&serde_json::json!({"csrf": csrf, "client_id": client.client_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, body) = app.exchange(&client, &waiting_code, &verifier).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
+    let res = app.decide(&cookie, &open, "allow").await;
+    assert_eq!(res.status(), 400, "the open consent screen was closed too");
+    assert!(common::location(&res).is_empty(), "no code, no redirect");
+    assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 0, "no session came back");
+    let (status, _) = app.exchange(&other, &other_code, &verifier).await;
+    assert_eq!(status, 200, "another app's code is untouched");
+
+    // A client revoking a refresh token: its codes not yet exchanged for that user die too.
+    let s = app.tokens(&cookie, &client).await;
+    let (challenge, verifier) = pkce();
+    let waiting_code = app.code_for(&cookie, &client, &challenge).await;
+    let res = app.client_post_raw("/oauth2/revoke", &client, &[("token", str_of(&s, "refresh_token"))]).await;
+    assert_eq!(res.status(), 200);
+    let (status, body) = app.exchange(&client, &waiting_code, &verifier).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
+}
+
+/// The consent decision checks the client as it is then: a redirect URI removed, or the client
+/// deactivated, while the screen was open gets an error page, never a redirect.
+#[tokio::test]
+async fn the_consent_decision_rechecks_the_client() {
+    let (app, cookie) = app_with_user().await;
+    let client =
+        app.add_client(|f| f.redirect_uris = format!("{REDIRECT}\nhttps://old.example.com/cb")).await;
+    let old = TestClient { redirect: "https://old.example.com/cb".into(), ..client };
+    let (challenge, _) = pkce();
+    let open = app.consent_page(&cookie, &authorize_path(&old, &challenge, &[])).await;
+    let db = app.db_handle().await;
+    let view = registry::get(&db, &id(&old)).await.unwrap();
+    let mut form = clavis::domain::client::ClientForm::from_spec(&view.spec);
+    form.redirect_uris = REDIRECT.into();
+    registry::update(&db, &id(&old), &form).await.unwrap();
+    let res = app.decide(&cookie, &open, "allow").await;
+    assert_eq!(res.status(), 400);
+    assert!(common::location(&res).is_empty(), "never sent to a URI no longer registered");
+    assert!(res.text().await.unwrap().contains("not registered for this application"));
+
+    let current = TestClient { redirect: REDIRECT.into(), ..old };
+    let open = app.consent_page(&cookie, &authorize_path(&current, &challenge, &[])).await;
+    registry::set_active(&db, &id(&current), false).await.unwrap();
+    db.close().await;
+    let res = app.decide(&cookie, &open, "deny").await;
+    assert_eq!(res.status(), 400);
+    assert!(common::location(&res).is_empty());
+    assert_eq!(app.count("SELECT COUNT(*) FROM authorization_codes").await, 0);
 }

@@ -502,21 +502,30 @@ impl Db {
         ))
     }
 
-    /// Revokes a token of `client_pk` (RFC 7009): a refresh token ends its whole session, an
-    /// access token only itself. Another client's or an unknown token is left alone.
+    /// Revokes a token of `client_pk` (RFC 7009): a refresh token ends its whole session, and
+    /// the codes the client holds for that user and has not exchanged yet; an access token ends
+    /// only itself. Another client's or an unknown token is left alone.
     pub async fn revoke_token(&self, digest: &[u8], client_pk: i64) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
-        let session = sqlx::query(
+        let mut tx = self.pool().begin().await?;
+        let session: Option<(i64,)> = sqlx::query_as(
             "DELETE FROM grants WHERE client_pk = $2 AND id = \
-               (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh')",
+               (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') RETURNING user_id",
         )
         .bind(digest)
         .bind(client_pk)
-        .execute(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        if session.rows_affected() > 0 {
+        if let Some((user_id,)) = session {
+            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_pk = $2 AND used = 0")
+                .bind(user_id)
+                .bind(client_pk)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             return Ok(true);
         }
+        drop(tx);
         let access = sqlx::query(
             "DELETE FROM tokens WHERE digest = $1 AND kind = 'access' \
                AND grant_id IN (SELECT id FROM grants WHERE client_pk = $2)",
@@ -559,16 +568,27 @@ impl Db {
         Ok(apps.into_iter().map(|(_, app)| app).collect())
     }
 
-    /// Ends every session of `user_id` with the client: its tokens stop working at once.
+    /// Ends every session of `user_id` with the client: its tokens stop working at once, and so
+    /// do codes not yet exchanged and consent screens still open, which would otherwise start a
+    /// new session within their minute.
     pub async fn revoke_user_app(&self, user_id: i64, client_id: &str) -> Result<u64, DbError> {
         let _turn = self.write_turn().await;
-        let done = sqlx::query(
-            "DELETE FROM grants WHERE user_id = $1 AND client_pk IN (SELECT id FROM clients WHERE client_id = $2)",
-        )
-        .bind(user_id)
-        .bind(client_id)
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.pool().begin().await?;
+        let client = "(SELECT id FROM clients WHERE client_id = $2)";
+        let done = sqlx::query(&format!("DELETE FROM grants WHERE user_id = $1 AND client_pk IN {client}"))
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        for table in ["authorization_codes", "authorization_requests"] {
+            let unused = if table == "authorization_codes" { " AND used = 0" } else { "" };
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND client_pk IN {client}{unused}"))
+                .bind(user_id)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -631,12 +651,10 @@ async fn insert_tokens(
 }
 
 impl Db {
-    /// Whether the client with row id `pk` exists and is active.
-    pub async fn client_active_by_pk(&self, pk: i64) -> Result<Option<bool>, DbError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT active FROM clients WHERE id = $1")
-            .bind(pk)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map(|(a,)| a == 1))
+    /// The client with row id `pk`, as it is now.
+    pub async fn client_by_pk(&self, pk: i64) -> Result<Option<Client>, DbError> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1");
+        let row: Option<ClientRow> = sqlx::query_as(&sql).bind(pk).fetch_optional(self.pool()).await?;
+        row.map(Client::try_from).transpose()
     }
 }

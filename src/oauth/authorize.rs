@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{
     consent::{ConsentUser, consent_page, error_page},
-    flow::{self, AuthorizeError, ErrorPage, ErrorRedirect, Outcome},
+    flow::{self, AuthorizeError, ErrorPage, ErrorRedirect, Outcome, redirect_matches},
 };
 use crate::{
     auth::{csrf, handlers, session, token},
@@ -155,9 +155,15 @@ pub async fn decide(
         }
         Err(e) => return handlers::internal_error(&e),
     };
-    match state.db.client_active_by_pk(pending.client_pk).await {
-        Ok(Some(true)) => {}
-        Ok(_) => return flow_error_page(ErrorPage::InactiveClient),
+    // The client as it is now: deactivated, or its redirect URI removed, while the screen was
+    // open means no code and no redirect (RFC 6749 §4.1.2.1).
+    match state.db.client_by_pk(pending.client_pk).await {
+        Ok(Some(c)) if !c.active => return flow_error_page(ErrorPage::InactiveClient),
+        Ok(Some(c)) if !redirect_matches(c.spec.redirect_uris.as_slice(), &pending.redirect_uri) => {
+            return flow_error_page(ErrorPage::UnregisteredRedirectUri);
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => return flow_error_page(ErrorPage::UnknownClient),
         Err(e) => return handlers::internal_error(&e),
     }
     if allow {
