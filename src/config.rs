@@ -30,6 +30,10 @@ pub enum ConfigError {
     SiteAddr(String),
     #[error("CLAVIS_ISSUER: {0}")]
     Issuer(#[from] IssuerError),
+    #[error(
+        "CLAVIS_ISSUER is required when LEPTOS_SITE_ADDR ({0}) listens on every address: set it to the URL users reach, such as https://auth.example.com"
+    )]
+    IssuerRequired(SocketAddr),
     #[error("DATABASE_URL must start with sqlite: or postgres://, got a value starting {0:?}")]
     DatabaseUrl(String),
 }
@@ -48,15 +52,21 @@ impl Settings {
             return Err(ConfigError::DatabaseUrl(database_url.chars().take(12).collect()));
         }
         let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_string());
-        let site_addr = addr.parse().map_err(|_| ConfigError::SiteAddr(addr))?;
+        let site_addr: SocketAddr = addr.parse().map_err(|_| ConfigError::SiteAddr(addr))?;
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string());
         let issuer = get("CLAVIS_ISSUER").map(|raw| Issuer::parse(&raw)).transpose()?;
+        // The issuer goes into every redirect and token; `http://0.0.0.0:3000` is nobody's URL.
+        if issuer.is_none() && site_addr.ip().is_unspecified() {
+            return Err(ConfigError::IssuerRequired(site_addr));
+        }
         Ok(Self { database_url, site_addr, site_root, issuer, purge_every: DEFAULT_PURGE_EVERY })
     }
 }
 
 /// The authorization server's issuer identifier (RFC 8414 §2): an `http(s)` URL with no query or
-/// fragment, kept without a trailing slash so endpoint URLs are `issuer + "/path"`.
+/// fragment, kept without a trailing slash so endpoint URLs are `issuer + "/path"`. It has no path
+/// either: Clavis serves its endpoints, pages and cookies at the root of its host (one issuer per
+/// host), and its metadata at `/.well-known/oauth-authorization-server` (RFC 8414 §3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer(String);
 
@@ -68,6 +78,8 @@ pub enum IssuerError {
     NoHost,
     #[error("must not contain a query, fragment, credentials or whitespace")]
     Extra,
+    #[error("must not have a path: Clavis serves at the root of its host, such as https://auth.example.com")]
+    Path,
 }
 
 impl Issuer {
@@ -79,8 +91,12 @@ impl Issuer {
         if rest.chars().any(|c| c.is_whitespace() || matches!(c, '?' | '#' | '@')) {
             return Err(IssuerError::Extra);
         }
-        if rest.split('/').next().unwrap_or_default().is_empty() {
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if host.is_empty() {
             return Err(IssuerError::NoHost);
+        }
+        if !path.trim_end_matches('/').is_empty() {
+            return Err(IssuerError::Path);
         }
         Ok(Self(raw.trim_end_matches('/').to_string()))
     }
@@ -125,6 +141,17 @@ mod tests {
     }
 
     #[test]
+    fn a_wildcard_address_needs_an_issuer() {
+        for addr in ["0.0.0.0:3000", "[::]:3000"] {
+            let err = settings(&[("LEPTOS_SITE_ADDR", addr)]).unwrap_err().to_string();
+            assert!(err.starts_with("CLAVIS_ISSUER is required") && err.contains(addr), "{err}");
+            let s = settings(&[("LEPTOS_SITE_ADDR", addr), ("CLAVIS_ISSUER", "https://auth.example.com")])
+                .unwrap();
+            assert_eq!(s.issuer.unwrap().as_str(), "https://auth.example.com");
+        }
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let err = settings(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err().to_string();
         assert!(err.starts_with("LEPTOS_SITE_ADDR"), "{err}");
@@ -140,9 +167,12 @@ mod tests {
         assert_eq!(i.as_str(), "https://auth.example.com");
         assert_eq!(i.origin(), "https://auth.example.com");
         assert!(i.is_https());
-        let i = Issuer::parse("http://127.0.0.1:3000/tenant/a").unwrap();
+        let i = Issuer::parse("http://127.0.0.1:3000").unwrap();
         assert_eq!(i.origin(), "http://127.0.0.1:3000");
         assert!(!i.is_https());
+        assert_eq!(Issuer::parse("http://127.0.0.1:3000/tenant/a"), Err(IssuerError::Path));
+        assert_eq!(Issuer::parse("https://auth.example.com/oauth/"), Err(IssuerError::Path));
+        assert_eq!(Issuer::parse("https:///path"), Err(IssuerError::NoHost));
         assert_eq!(Issuer::parse("auth.example.com"), Err(IssuerError::Scheme));
         assert_eq!(Issuer::parse("https://"), Err(IssuerError::NoHost));
         assert_eq!(Issuer::parse("https://a.example?x=1"), Err(IssuerError::Extra));

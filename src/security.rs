@@ -6,9 +6,17 @@ use http::{HeaderName, HeaderValue, header};
 
 const DENY_ALL_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Browsers keep to https for this host for a year once they have seen it over https (RFC 6797).
+/// Not `includeSubDomains`: other hosts of the operator's domain are not Clavis's to decide.
+const HSTS: &str = "max-age=31536000";
+
+/// `https`: the issuer is an https URL (behind a TLS proxy), so Strict-Transport-Security is sent.
+pub async fn security_headers(https: bool, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     let defaults: [(HeaderName, &'static str); 4] = [
         (header::CONTENT_SECURITY_POLICY, DENY_ALL_CSP),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -168,7 +168,7 @@ fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn(move |req, next| csrf::ensure_login_cookie(secure, req, next)))
-        .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn(move |req, next| security::security_headers(secure, req, next)))
         .layer(telemetry::request_log())
         .with_state(state)
 }

@@ -112,3 +112,22 @@ fn bad_configuration_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("LEPTOS_SITE_ADDR"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_wildcard_address_without_an_issuer_or_an_issuer_with_a_path_is_refused() {
+    for (addr, issuer, names) in [
+        ("0.0.0.0:0", None, "CLAVIS_ISSUER is required"),
+        ("127.0.0.1:0", Some("https://auth.example.com/oauth"), "CLAVIS_ISSUER: must not have a path"),
+    ] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve"]).env("DATABASE_URL", "sqlite::memory:").env("LEPTOS_SITE_ADDR", addr);
+        match issuer {
+            Some(i) => cmd.env("CLAVIS_ISSUER", i),
+            None => cmd.env_remove("CLAVIS_ISSUER"),
+        };
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(names), "{}", stderr(&out));
+        assert_eq!(stderr(&out).trim_end().lines().count(), 1, "{}", stderr(&out));
+    }
+}

@@ -319,6 +319,7 @@ async fn pages_carry_security_headers_and_a_nonce_csp() {
     for path in ["/healthz", "/does-not-exist"] {
         let res = app.get(path, "").await;
         assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
+        assert!(res.headers().get("strict-transport-security").is_none(), "plain http: no HSTS");
         assert!(
             res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'")
         );
@@ -379,6 +380,10 @@ async fn https_issuer_makes_cookies_secure() {
     let res = app.sign_in_response("root", PASSWORD, None).await;
     let header = set_cookie_header(&res, "clavis_session").expect("session cookie");
     assert!(header.contains("; Secure"), "{header}");
+    for path in ["/login", "/healthz", "/.well-known/oauth-authorization-server", "/nowhere"] {
+        let res = app.get(path, "").await;
+        assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000", "{path}");
+    }
 }
 
 #[tokio::test]
