@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use crate::auth::client_addr::{CidrError, TrustedProxies};
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/clavis.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
@@ -20,6 +22,12 @@ pub struct Settings {
     /// How often expired codes, tokens and sessions are deleted ([`DEFAULT_PURGE_EVERY`]; not
     /// read from the environment, tests shorten it).
     pub purge_every: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client's address
+    /// (`CLAVIS_TRUSTED_PROXIES`, comma-separated networks; default none).
+    pub trusted_proxies: TrustedProxies,
+    /// Paced sign-in checks of a username under attack come this far apart (1 s; not read from
+    /// the environment, tests shorten it).
+    pub sign_in_pace: std::time::Duration,
 }
 
 pub const DEFAULT_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
@@ -34,6 +42,8 @@ pub enum ConfigError {
         "CLAVIS_ISSUER is required when LEPTOS_SITE_ADDR ({0}) listens on every address: set it to the URL users reach, such as https://auth.example.com"
     )]
     IssuerRequired(SocketAddr),
+    #[error("CLAVIS_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[from] CidrError),
     #[error("DATABASE_URL must start with sqlite: or postgres://, got a value starting {0:?}")]
     DatabaseUrl(String),
 }
@@ -59,7 +69,16 @@ impl Settings {
         if issuer.is_none() && site_addr.ip().is_unspecified() {
             return Err(ConfigError::IssuerRequired(site_addr));
         }
-        Ok(Self { database_url, site_addr, site_root, issuer, purge_every: DEFAULT_PURGE_EVERY })
+        let trusted_proxies = TrustedProxies::parse(&get("CLAVIS_TRUSTED_PROXIES").unwrap_or_default())?;
+        Ok(Self {
+            database_url,
+            site_addr,
+            site_root,
+            issuer,
+            purge_every: DEFAULT_PURGE_EVERY,
+            trusted_proxies,
+            sign_in_pace: std::time::Duration::from_secs(1),
+        })
     }
 }
 
@@ -159,6 +178,10 @@ mod tests {
         assert!(err.starts_with("CLAVIS_ISSUER"), "{err}");
         let err = settings(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
         assert!(err.starts_with("DATABASE_URL"), "{err}");
+        let err = settings(&[("CLAVIS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")]).unwrap_err().to_string();
+        assert!(err.starts_with("CLAVIS_TRUSTED_PROXIES") && err.contains("proxy.local"), "{err}");
+        let s = settings(&[("CLAVIS_TRUSTED_PROXIES", "10.0.0.0/8,::1")]).unwrap();
+        assert_eq!(s.trusted_proxies, TrustedProxies::parse("10.0.0.0/8,::1").unwrap());
     }
 
     #[test]

@@ -20,22 +20,12 @@ use tokio::net::TcpListener;
 
 use crate::{
     app::{App, shell},
-    auth::{csrf, guard, handlers, password, rate_limit::FailureLimiter, token},
+    auth::{client_addr::TrustedProxies, csrf, guard, handlers, password, rate_limit::SignInLimits, token},
     config::{Issuer, Settings},
     db::{Db, DbError, now_unix},
     oauth::{self, rate::ClientRateLimiter},
     security, telemetry,
 };
-
-/// Failed sign-ins allowed per username and per client IP within [`LOGIN_WINDOW`].
-pub const LOGIN_FAILURES_PER_USER: u32 = 10;
-pub const LOGIN_FAILURES_PER_IP: u32 = 20;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
-
-pub struct LoginLimits {
-    pub per_user: FailureLimiter,
-    pub per_ip: FailureLimiter,
-}
 
 /// Shared by every handler and, through Leptos context, every server function.
 #[derive(Clone, FromRef)]
@@ -43,7 +33,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub issuer: Arc<Issuer>,
-    pub limits: Arc<LoginLimits>,
+    pub limits: Arc<SignInLimits>,
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub api_rate: Arc<ClientRateLimiter>,
 }
 
@@ -94,10 +85,8 @@ impl Application {
             leptos_options,
             db: db.clone(),
             issuer: issuer.clone(),
-            limits: Arc::new(LoginLimits {
-                per_user: FailureLimiter::new(LOGIN_FAILURES_PER_USER, LOGIN_WINDOW),
-                per_ip: FailureLimiter::new(LOGIN_FAILURES_PER_IP, LOGIN_WINDOW),
-            }),
+            limits: Arc::new(SignInLimits::new(settings.sign_in_pace)),
+            trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
             api_rate: Arc::new(ClientRateLimiter::default()),
         };
         Ok(Self { listener, router: router(state), addr, issuer, db, purge_every: settings.purge_every })

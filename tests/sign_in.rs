@@ -254,6 +254,41 @@ async fn two_hundred_concurrent_guesses_get_exactly_the_limit_of_password_checks
     assert_eq!(outcomes, [("invalid".to_string(), 10), ("rate".to_string(), 190)].into(), "{outcomes:?}");
 }
 
+/// A sign-in through a proxy at 127.0.0.1 that names the client `address`.
+async fn sign_in_from(app: &TestApp, address: &str, username: &str, password: &str) -> String {
+    let (cookie, token) = app.login_form().await;
+    let form = [("username", username), ("password", password), ("csrf", token.as_str())];
+    let res = app.post_form_with("/login", &cookie, &[("x-forwarded-for", address)], &form).await;
+    assert_eq!(res.status(), 303);
+    if set_cookie(&res, "clavis_session").is_some() { "signed in".into() } else { location(&res) }
+}
+
+#[tokio::test]
+async fn guesses_from_elsewhere_do_not_lock_the_real_user_out() {
+    let app = TestApp::spawn_with(|s| {
+        s.trusted_proxies = clavis::auth::client_addr::TrustedProxies::parse("127.0.0.1/32").unwrap();
+    })
+    .await;
+    app.add_user("admin", true).await;
+    for i in 0..10 {
+        let to = sign_in_from(&app, "203.0.113.9", "admin", &format!("guess {i}")).await;
+        assert!(to.contains("error=invalid"), "{to}");
+    }
+    let to = sign_in_from(&app, "203.0.113.9", "admin", PASSWORD).await;
+    assert!(to.contains("error=rate"), "guessing from there stops, even with the right password: {to}");
+    // The administrator, at their own address, gets in at once.
+    assert_eq!(sign_in_from(&app, "198.51.100.7", "ADMIN", PASSWORD).await, "signed in");
+    // Forwarding headers count only from trusted proxies: without them, the address is the peer's.
+    let direct = TestApp::spawn().await;
+    direct.add_user("admin", true).await;
+    for i in 0..10 {
+        let to = sign_in_from(&direct, &format!("203.0.113.{i}"), "admin", "wrong").await;
+        assert!(to.contains("error=invalid"), "{to}");
+    }
+    let to = sign_in_from(&direct, "198.51.100.7", "admin", PASSWORD).await;
+    assert!(to.contains("error=rate"), "a forged X-Forwarded-For changes nothing: {to}");
+}
+
 #[tokio::test]
 async fn failed_sign_ins_are_rate_limited_per_address() {
     let app = TestApp::spawn().await;

@@ -48,36 +48,29 @@ pub async fn login(
     if !csrf::same_origin(&headers, &state.issuer) || !csrf::verify_login_token(&headers, &form.csrf) {
         return again(LoginProblem::Expired);
     }
-    let now = Instant::now();
-    let user_key = format!(
-        "u:{}",
-        form.username.chars().take(Username::MAX_LEN).collect::<String>().to_ascii_lowercase()
-    );
-    let ip_key = format!("ip:{}", peer.ip());
-    // The attempt is counted before the password is checked (see `FailureLimiter::reserve`).
-    let limits = &state.limits;
-    let reserved = limits.per_user.reserve(&user_key, now).and_then(|()| {
-        limits.per_ip.reserve(&ip_key, now).inspect_err(|_| limits.per_user.refund(&user_key))
-    });
-    if let Err(wait) = reserved {
-        return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) });
+    let address = state.trusted_proxies.client_ip(peer.ip(), &headers);
+    // The attempt is counted before the password is checked (see `SignInLimits`).
+    let admitted = match state.limits.admit(&form.username, address, Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) }),
+    };
+    if !admitted.wait.is_zero() {
+        tokio::time::sleep(admitted.wait).await;
     }
     let outcome = authenticate(&state, &form.username, form.password).await;
-    if !matches!(outcome, Ok(None)) {
+    match outcome {
+        Ok(Some(_)) => state.limits.succeeded(&admitted),
         // Only a checked, wrong password keeps its reservation.
-        limits.per_user.refund(&user_key);
-        limits.per_ip.refund(&ip_key);
+        Ok(None) => {}
+        Err(_) => state.limits.refund(&admitted),
     }
     match outcome {
-        Ok(Some(user_id)) => {
-            limits.per_user.clear(&user_key);
-            match session::start(&state.db, user_id, &headers).await {
-                Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
-                Err(e) => internal_error(&e),
-            }
-        }
+        Ok(Some(user_id)) => match session::start(&state.db, user_id, &headers).await {
+            Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
+            Err(e) => internal_error(&e),
+        },
         Ok(None) => {
-            tracing::info!(ip = %peer.ip(), "sign-in failed");
+            tracing::info!(ip = %address, "sign-in failed");
             again(LoginProblem::Invalid)
         }
         Err(SignInError::Hash(password::PasswordHashError::Busy)) => {
