@@ -278,6 +278,17 @@ async fn anonymous_users_sign_in_and_come_back() {
     let cookie = format!("clavis_session={}", common::set_cookie(&res, "clavis_session").unwrap());
     let form = app.consent_page(&cookie, &path).await;
     assert!(form.html.contains("Signed in as <strong>bob</strong>"));
+
+    // A long request (a big state, up to the 8 KiB the endpoint accepts) survives sign-in too.
+    for state_len in [5_000, 7_900] {
+        let path = authorize_path(&client, &challenge, &[]).replace(STATE, &"s".repeat(state_len));
+        assert!(path.len() > 4096 && path.len() - "/oauth2/authorize?".len() <= 8192, "{}", path.len());
+        let to = location(&app.get(&path, "").await);
+        let next = query_param(&to, "next").expect("next");
+        assert_eq!(next, path);
+        let res = app.sign_in_response("bob", common::PASSWORD, Some(&next)).await;
+        assert_eq!(location(&res), path, "back to the {state_len}-byte request, not to /");
+    }
 }
 
 #[tokio::test]
@@ -751,4 +762,29 @@ async fn not_you_signs_out_and_returns_to_the_request() {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login");
+}
+
+#[tokio::test]
+async fn a_browser_session_keeps_at_most_16_consent_screens_open() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let (challenge, verifier) = pkce();
+    let path = authorize_path(&client, &challenge, &[]);
+    let first = app.consent_page(&cookie, &path).await;
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        open.push(app.consent_page(&cookie, &path).await);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM authorization_requests").await, 16);
+    // Another browser session has its own 16.
+    let other = app.sign_in("alice").await;
+    app.consent_page(&other, &path).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM authorization_requests").await, 17);
+    // The newest screen works; the first was closed.
+    let res = app.decide(&cookie, open.last().unwrap(), "allow").await;
+    assert_eq!(res.status(), 303);
+    let code = query_param(&location(&res), "code").unwrap();
+    assert_eq!(app.exchange(&client, &code, &verifier).await.0, 200);
+    let res = app.decide(&cookie, &first, "allow").await;
+    assert_eq!(res.status(), 400, "closed when the 17th opened");
 }

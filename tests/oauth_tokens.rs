@@ -77,11 +77,15 @@ async fn the_cap_is_exact_under_50_parallel_authorizations() {
     assert_eq!(app.count("SELECT COUNT(*) FROM grants").await, 10, "exactly the cap");
     assert_eq!(app.count("SELECT COUNT(*) FROM tokens").await, 20, "their access and refresh tokens only");
 
-    // And 50 whole authorizations (consent page, Allow, exchange) at once.
-    let cookie = std::sync::Arc::new(cookie);
+    // And 50 whole authorizations (consent page, Allow, exchange) at once, from 5 browsers (a
+    // browser session keeps at most 16 consent screens open).
+    let mut browsers = Vec::new();
+    for _ in 0..5 {
+        browsers.push(std::sync::Arc::new(app.sign_in("alice").await));
+    }
     let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let (app, client, cookie) = (app.clone(), client.clone(), cookie.clone());
+        .map(|i| {
+            let (app, client, cookie) = (app.clone(), client.clone(), browsers[i % 5].clone());
             tokio::spawn(async move { app.tokens(&cookie, &client).await })
         })
         .collect();

@@ -208,14 +208,18 @@ impl Db {
         }))
     }
 
+    /// Stores a consent screen's request; of the browser session's open ones only the newest
+    /// `keep` stay (each holds up to 8 KiB, and a page reload opens another).
     pub async fn insert_authorization_request(
         &self,
         id_hash: &[u8],
         session_hash: &[u8],
         req: &PendingRequest,
         expires_at: i64,
+        keep: i64,
     ) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO authorization_requests (id_hash, session_hash, user_id, client_pk, redirect_uri, \
              scope, state, code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -229,8 +233,20 @@ impl Db {
         .bind(req.state.as_deref())
         .bind(req.code_challenge.as_deref())
         .bind(expires_at)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        // The new one stays; of the others, those opened last (ties in the same second: any).
+        sqlx::query(
+            "DELETE FROM authorization_requests WHERE session_hash = $1 AND id_hash <> $2 AND id_hash NOT IN \
+               (SELECT id_hash FROM authorization_requests WHERE session_hash = $1 AND id_hash <> $2 \
+                ORDER BY expires_at DESC LIMIT $3)",
+        )
+        .bind(session_hash)
+        .bind(id_hash)
+        .bind(keep - 1)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

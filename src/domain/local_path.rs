@@ -19,7 +19,9 @@ pub enum LocalPathError {
 }
 
 impl LocalPath {
-    pub const MAX_LEN: usize = 4096;
+    /// Room for any authorization request the server accepts (`/oauth2/authorize?` and a query
+    /// of up to 8 KiB), so it survives the detour through sign-in.
+    pub const MAX_LEN: usize = 8 * 1024 + 64;
 
     pub fn parse(raw: &str) -> Result<Self, LocalPathError> {
         if raw.len() > Self::MAX_LEN {
@@ -78,7 +80,7 @@ mod tests {
             ("/\\evil.example/", LocalPathError::BadCharacter),
             ("/\t/evil.example/", LocalPathError::BadCharacter),
             ("/\n/evil.example/", LocalPathError::BadCharacter),
-            (&format!("/{}", "a".repeat(5000)), LocalPathError::TooLong),
+            (&format!("/{}", "a".repeat(LocalPath::MAX_LEN)), LocalPathError::TooLong),
         ] {
             assert_eq!(LocalPath::parse(raw), Err(err), "{raw:?}");
         }

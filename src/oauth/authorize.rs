@@ -32,8 +32,12 @@ pub const CODE_TTL_SECS: i64 = 60;
 /// A consent screen can be answered for 10 minutes.
 pub const CONSENT_TTL_SECS: i64 = 600;
 const CONSENT_PURPOSE: &str = "clavis-consent";
-/// Longest authorization request query accepted; real ones are a few hundred bytes.
+/// Consent screens a browser session may have open at once; opening more closes the oldest.
+pub const OPEN_CONSENT_SCREENS: i64 = 16;
+/// Longest authorization request query accepted; real ones are a few hundred bytes. Whatever is
+/// accepted fits in a sign-in `next` ([`LocalPath::MAX_LEN`]).
 const MAX_QUERY_LEN: usize = 8 * 1024;
+const _: () = assert!("/oauth2/authorize?".len() + MAX_QUERY_LEN <= LocalPath::MAX_LEN);
 
 pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let query = uri.query().unwrap_or("");
@@ -86,6 +90,7 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
             &session.digest(),
             &pending,
             now + CONSENT_TTL_SECS,
+            OPEN_CONSENT_SCREENS,
         )
         .await
     {
