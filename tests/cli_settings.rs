@@ -19,7 +19,7 @@ fn json_of(out: &Output) -> Value {
 #[tokio::test]
 async fn defaults_then_changes() {
     let db = TestDb::fresh().await;
-    let defaults = json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 10, "api_access": "on"});
+    let defaults = json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 10, "session_max_lifetime": 7776000, "api_access": "on"});
     assert_eq!(json_of(&clavis(&db, &["settings", "show", "--json"])), defaults);
     let plain = clavis(&db, &["settings"]);
     assert!(String::from_utf8_lossy(&plain.stdout).contains("API access:             on"));
@@ -28,7 +28,7 @@ async fn defaults_then_changes() {
         json_of(&clavis(&db, &["settings", "set", "--session-cap", "3", "--api-access", "off", "--json"]));
     assert_eq!(
         changed,
-        json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 3, "api_access": "off"})
+        json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 3, "session_max_lifetime": 7776000, "api_access": "off"})
     );
     let changed = json_of(&clavis(
         &db,
@@ -41,13 +41,17 @@ async fn defaults_then_changes() {
             "86400",
             "--api-access",
             "on",
+            "--session-max-lifetime",
+            "604800",
             "--json",
         ],
     ));
     assert_eq!(
         changed,
-        json!({"access_token_lifetime": 600, "refresh_token_lifetime": 86400, "session_cap": 3, "api_access": "on"})
+        json!({"access_token_lifetime": 600, "refresh_token_lifetime": 86400, "session_cap": 3, "session_max_lifetime": 604800, "api_access": "on"})
     );
+    let plain = clavis(&db, &["settings"]);
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("session max lifetime:   604800 s"));
 }
 
 #[tokio::test]
@@ -57,6 +61,8 @@ async fn bad_values_exit_2_naming_the_flag_and_change_nothing() {
         (&["settings", "set", "--access-token-lifetime", "0"][..], "--access-token-lifetime"),
         (&["settings", "set", "--refresh-token-lifetime", "-5"][..], "--refresh-token-lifetime"),
         (&["settings", "set", "--session-cap", "1001"][..], "--session-cap"),
+        (&["settings", "set", "--session-max-lifetime", "0"][..], "--session-max-lifetime"),
+        (&["settings", "set", "--session-max-lifetime", "90d"][..], "--session-max-lifetime"),
         (&["settings", "set", "--api-access", "maybe", "--session-cap", "5"][..], "--api-access"),
     ] {
         let out = clavis(&db, args);

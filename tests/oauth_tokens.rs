@@ -650,3 +650,41 @@ async fn the_consent_decision_rechecks_the_client() {
     assert!(common::location(&res).is_empty());
     assert_eq!(app.count("SELECT COUNT(*) FROM authorization_codes").await, 0);
 }
+
+/// Sliding refresh never makes a session immortal: no refresh token outlives the session's
+/// authorization plus the instance's longest session (`--session-max-lifetime`).
+#[tokio::test]
+async fn sessions_end_at_their_maximum_lifetime_however_often_refreshed() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let db = app.db_handle().await;
+    db.update_settings(SettingsPatch {
+        session_max_lifetime: std::num::NonZeroU32::new(3_600),
+        ..SettingsPatch::default()
+    })
+    .await
+    .unwrap();
+    let s = app.tokens(&cookie, &client).await;
+    let refresh_exp = |token: String| {
+        let (app, client) = (&app, &client);
+        async move {
+            let (_, info) = app.client_post("/oauth2/introspect", client, &[("token", &token)]).await;
+            (info["iat"].as_i64().unwrap(), info["exp"].as_i64().unwrap())
+        }
+    };
+    let (iat, exp) = refresh_exp(str_of(&s, "refresh_token").to_string()).await;
+    assert_eq!(exp - iat, 3_600, "the first refresh token ends with the session, not in 30 days");
+    // Refreshing does not move the end.
+    let (_, r1) = app.refresh(&client, str_of(&s, "refresh_token")).await;
+    let (_, exp1) = refresh_exp(str_of(&r1, "refresh_token").to_string()).await;
+    assert_eq!(exp1, exp, "pinned to the authorization, however often refreshed");
+    // At the end, the session is over: the last refresh token no longer works.
+    sqlx::query("UPDATE tokens SET expires_at = $1 WHERE kind = 'refresh' AND rotated = 0")
+        .bind(clavis::db::now_unix() - 1)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let (status, body) = app.refresh(&client, str_of(&r1, "refresh_token")).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
+}

@@ -27,6 +27,10 @@ pub enum SettingsCommand {
         /// Live sessions a user may hold per client, 1 to 1000 (default 10).
         #[arg(long, allow_hyphen_values = true)]
         session_cap: Option<String>,
+        /// Seconds a session may live from its authorization, however often it is refreshed
+        /// (default 7776000: 90 days).
+        #[arg(long, allow_hyphen_values = true)]
+        session_max_lifetime: Option<String>,
         /// on | off: off makes the token endpoint and the API refuse every request.
         #[arg(long)]
         api_access: Option<String>,
@@ -38,7 +42,12 @@ pub enum SettingsCommand {
 /// What can be checked without the database.
 pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliError> {
     let SettingsCommand::Set {
-        access_token_lifetime, refresh_token_lifetime, session_cap, api_access, ..
+        access_token_lifetime,
+        refresh_token_lifetime,
+        session_cap,
+        session_max_lifetime,
+        api_access,
+        ..
     } = command
     else {
         return Ok(None);
@@ -61,6 +70,11 @@ pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliErro
             .map(InstanceSettings::parse_session_cap)
             .transpose()
             .map_err(|e| input("--session-cap", e))?,
+        session_max_lifetime: session_max_lifetime
+            .as_deref()
+            .map(|v| InstanceSettings::parse_seconds("session max lifetime", v))
+            .transpose()
+            .map_err(|e| input("--session-max-lifetime", e))?,
         api_enabled: api_access
             .as_deref()
             .map(InstanceSettings::parse_switch)
@@ -85,6 +99,7 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
                 "access_token_lifetime": settings.access_token_lifetime.get(),
                 "refresh_token_lifetime": settings.refresh_token_lifetime.get(),
                 "session_cap": settings.session_cap.get(),
+                "session_max_lifetime": settings.session_max_lifetime.get(),
                 "api_access": if settings.api_enabled { "on" } else { "off" },
             })
         );
@@ -92,6 +107,7 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
         println!("access token lifetime:  {} s", settings.access_token_lifetime);
         println!("refresh token lifetime: {} s", settings.refresh_token_lifetime);
         println!("session cap:            {} per user and client", settings.session_cap);
+        println!("session max lifetime:   {} s", settings.session_max_lifetime);
         println!("API access:             {}", if settings.api_enabled { "on" } else { "off" });
     }
     Ok(())

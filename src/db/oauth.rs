@@ -39,6 +39,7 @@ struct StoredClientRow {
     s_access: i64,
     s_refresh: i64,
     s_cap: i64,
+    s_max: i64,
     s_api: i64,
 }
 
@@ -49,7 +50,7 @@ fn stored_client_sql() -> &'static str {
         format!(
             "SELECT {}, c.id AS pk, c.secret_digest, c.old_secret_digest, \
                s.access_token_lifetime_secs AS s_access, s.refresh_token_lifetime_secs AS s_refresh, \
-               s.session_cap AS s_cap, s.api_enabled AS s_api \
+               s.session_cap AS s_cap, s.session_max_lifetime_secs AS s_max, s.api_enabled AS s_api \
              FROM clients c CROSS JOIN settings s WHERE c.client_id = $1 AND s.id = 1",
             columns.join(", ")
         )
@@ -117,6 +118,8 @@ pub struct RefreshGrant {
     pub scope: Scope,
     /// Refreshes done, this one included.
     pub refresh_count: i64,
+    /// When the session was authorized: it never lives past the instance's longest session.
+    pub created_at: i64,
 }
 
 pub enum Refreshed<R, E> {
@@ -203,6 +206,7 @@ impl Db {
                 access_token_lifetime: positive("access_token_lifetime_secs", r.s_access)?,
                 refresh_token_lifetime: positive("refresh_token_lifetime_secs", r.s_refresh)?,
                 session_cap: positive("session_cap", r.s_cap)?,
+                session_max_lifetime: positive("session_max_lifetime_secs", r.s_max)?,
                 api_enabled: r.s_api == 1,
             },
         }))
@@ -407,15 +411,15 @@ impl Db {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         // The session row first, then the token: the same lock order as a revocation.
-        let grant: Option<(i64, i64, i64)> = sqlx::query_as(
+        let grant: Option<(i64, i64, i64, i64)> = sqlx::query_as(
             "UPDATE grants SET refresh_count = refresh_count + 1 \
              WHERE id = (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') \
-             RETURNING id, client_pk, refresh_count",
+             RETURNING id, client_pk, refresh_count, created_at",
         )
         .bind(digest)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((grant_id, grant_client, refresh_count)) = grant else {
+        let Some((grant_id, grant_client, refresh_count, created_at)) = grant else {
             return Ok(Refreshed::NotFound);
         };
         if grant_client != client_pk {
@@ -435,7 +439,7 @@ impl Db {
         if token_expires_at.is_some_and(|e| e <= now) {
             return Ok(Refreshed::NotFound);
         }
-        let (tokens, minted) = match decide(&RefreshGrant { scope: token_scope, refresh_count }) {
+        let (tokens, minted) = match decide(&RefreshGrant { scope: token_scope, refresh_count, created_at }) {
             Ok(issued) => issued,
             Err(reason) => return Ok(Refreshed::Refused(reason)),
         };

@@ -12,6 +12,7 @@ pub struct SettingsPatch {
     pub access_token_lifetime: Option<NonZeroU32>,
     pub refresh_token_lifetime: Option<NonZeroU32>,
     pub session_cap: Option<NonZeroU32>,
+    pub session_max_lifetime: Option<NonZeroU32>,
     pub api_enabled: Option<bool>,
 }
 
@@ -24,9 +25,9 @@ fn positive(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
 
 impl Db {
     pub async fn settings(&self) -> Result<InstanceSettings, DbError> {
-        let (access, refresh, cap, api): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT access_token_lifetime_secs, refresh_token_lifetime_secs, session_cap, api_enabled \
-             FROM settings WHERE id = 1",
+        let (access, refresh, cap, max, api): (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT access_token_lifetime_secs, refresh_token_lifetime_secs, session_cap, \
+               session_max_lifetime_secs, api_enabled FROM settings WHERE id = 1",
         )
         .fetch_one(self.pool())
         .await?;
@@ -34,6 +35,7 @@ impl Db {
             access_token_lifetime: positive("access_token_lifetime_secs", access)?,
             refresh_token_lifetime: positive("refresh_token_lifetime_secs", refresh)?,
             session_cap: positive("session_cap", cap)?,
+            session_max_lifetime: positive("session_max_lifetime_secs", max)?,
             api_enabled: api == 1,
         })
     }
@@ -46,7 +48,8 @@ impl Db {
                refresh_token_lifetime_secs = COALESCE($2, refresh_token_lifetime_secs), \
                session_cap = COALESCE($3, session_cap), \
                api_enabled = COALESCE($4, api_enabled), \
-               updated_at = $5 \
+               updated_at = $5, \
+               session_max_lifetime_secs = COALESCE($6, session_max_lifetime_secs) \
              WHERE id = 1",
         )
         .bind(patch.access_token_lifetime.map(|n| i64::from(n.get())))
@@ -54,6 +57,7 @@ impl Db {
         .bind(patch.session_cap.map(|n| i64::from(n.get())))
         .bind(patch.api_enabled.map(i64::from))
         .bind(now_unix())
+        .bind(patch.session_max_lifetime.map(|n| i64::from(n.get())))
         .execute(self.pool())
         .await?;
         self.settings().await

@@ -14,6 +14,9 @@ pub struct InstanceSettings {
     pub refresh_token_lifetime: NonZeroU32,
     /// Live sessions (refresh-token families) a user may hold per client (default 10).
     pub session_cap: NonZeroU32,
+    /// The longest a session may live from its authorization, refreshes or not (default 90 days):
+    /// no refresh token of it expires later.
+    pub session_max_lifetime: NonZeroU32,
     /// Off: the token endpoint and the API refuse every request.
     pub api_enabled: bool,
 }
@@ -24,6 +27,7 @@ impl Default for InstanceSettings {
             access_token_lifetime: nz(43_200),
             refresh_token_lifetime: nz(2_592_000),
             session_cap: nz(10),
+            session_max_lifetime: nz(7_776_000),
             api_enabled: true,
         }
     }
@@ -87,9 +91,10 @@ mod tests {
                 d.access_token_lifetime.get(),
                 d.refresh_token_lifetime.get(),
                 d.session_cap.get(),
+                d.session_max_lifetime.get(),
                 d.api_enabled
             ),
-            (43_200, 2_592_000, 10, true)
+            (43_200, 2_592_000, 10, 7_776_000, true)
         );
     }
 

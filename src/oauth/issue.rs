@@ -22,6 +22,8 @@ pub struct Lifetimes {
     pub refresh: i64,
     /// Refreshes allowed per session; `None`: unlimited.
     pub refresh_limit: Option<i64>,
+    /// Seconds a session may live from its authorization (the instance setting).
+    pub session_max: i64,
 }
 
 impl Lifetimes {
@@ -41,6 +43,7 @@ impl Lifetimes {
                 RefreshCount::Unlimited => None,
                 RefreshCount::Limit(n) => Some(i64::from(n)),
             },
+            session_max: i64::from(settings.session_max_lifetime.get()),
         }
     }
 
@@ -82,9 +85,12 @@ impl std::fmt::Debug for TokenResponse {
 }
 
 /// Mints an access token with `access_scope` and, when `with_refresh`, a refresh token with
-/// `refresh_scope`; the session lives as long as its longest-lived token.
+/// `refresh_scope`; the session lives as long as its longest-lived token. Refresh tokens slide
+/// with each refresh, but never past `session_started` + the longest session: a session ends
+/// then, however often it was refreshed (none is issued once that is reached).
 pub fn mint(
     now: i64,
+    session_started: i64,
     lifetimes: Lifetimes,
     access_scope: Scope,
     refresh_scope: Scope,
@@ -92,8 +98,9 @@ pub fn mint(
 ) -> Minted {
     let access = token::random_token();
     let access_expires = lifetimes.access.map(|s| now.saturating_add(s));
-    let refresh = with_refresh.then(token::random_token);
-    let refresh_expires = now.saturating_add(lifetimes.refresh);
+    let refresh_expires =
+        now.saturating_add(lifetimes.refresh).min(session_started.saturating_add(lifetimes.session_max));
+    let refresh = (with_refresh && refresh_expires > now).then(token::random_token);
     let grant_expires_at = match (access_expires, &refresh) {
         (None, _) => None,
         (Some(a), Some(_)) => Some(a.max(refresh_expires)),
@@ -145,9 +152,21 @@ mod tests {
     }
 
     #[test]
+    fn refresh_tokens_never_outlive_the_longest_session() {
+        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
+        // Authorized at 0: refreshes slide the refresh token, up to 5000 and no further.
+        let at = |now| mint(now, 0, l, Scope::ALL, Scope::ALL, true).issue;
+        assert_eq!(at(10).refresh.unwrap().expires_at, Some(1010));
+        assert_eq!(at(4500).refresh.unwrap().expires_at, Some(5000));
+        assert_eq!(at(4500).grant_expires_at, Some(5000));
+        assert!(at(5000).refresh.is_none(), "the session is over: no refresh token");
+        assert_eq!(at(5000).grant_expires_at, Some(5100), "the last access token still lives");
+    }
+
+    #[test]
     fn debug_never_shows_the_tokens() {
-        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None };
-        let r = mint(10, l, Scope::ALL, Scope::ALL, true).response;
+        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
+        let r = mint(10, 10, l, Scope::ALL, Scope::ALL, true).response;
         let shown = format!("{r:?} {r:#?}");
         let refresh = r.refresh_token.clone().unwrap();
         assert!(!shown.contains(&r.access_token) && !shown.contains(&refresh), "{shown}");
@@ -158,7 +177,15 @@ mod tests {
     fn lifetimes_fall_back_to_the_instance_settings() {
         let settings = InstanceSettings::default();
         let l = Lifetimes::of(&client(|_| {}), &settings);
-        assert_eq!(l, Lifetimes { access: Some(43_200), refresh: 2_592_000, refresh_limit: None });
+        assert_eq!(
+            l,
+            Lifetimes {
+                access: Some(43_200),
+                refresh: 2_592_000,
+                refresh_limit: None,
+                session_max: 7_776_000
+            }
+        );
         let custom = InstanceSettings {
             access_token_lifetime: NonZeroU32::new(60).unwrap(),
             refresh_token_lifetime: NonZeroU32::new(120).unwrap(),
@@ -180,13 +207,13 @@ mod tests {
         });
         assert_eq!(
             Lifetimes::of(&c, &settings),
-            Lifetimes { access: None, refresh: 600, refresh_limit: Some(2) }
+            Lifetimes { access: None, refresh: 600, refresh_limit: Some(2), session_max: 7_776_000 }
         );
     }
 
     #[test]
     fn refresh_count_limit() {
-        let unlimited = Lifetimes { access: Some(1), refresh: 1, refresh_limit: None };
+        let unlimited = Lifetimes { access: Some(1), refresh: 1, refresh_limit: None, session_max: 1 };
         assert!(unlimited.refresh_token_after(1_000_000));
         let none = Lifetimes { refresh_limit: Some(0), ..unlimited };
         assert!(!none.refresh_token_after(0), "limit 0: no refresh token at all");
@@ -197,8 +224,8 @@ mod tests {
 
     #[test]
     fn minted_tokens_are_distinct_and_only_digests_are_stored() {
-        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None };
-        let m = mint(10, l, Scope::READ, Scope::ALL, true);
+        let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
+        let m = mint(10, 10, l, Scope::READ, Scope::ALL, true);
         let refresh = m.response.refresh_token.clone().unwrap();
         assert_ne!(m.response.access_token, refresh);
         assert_eq!(m.issue.access.digest, token::digest(&m.response.access_token));
@@ -208,7 +235,7 @@ mod tests {
         assert_eq!(m.issue.grant_expires_at, Some(1010));
         assert_eq!((m.response.expires_in, m.response.scope), (Some(100), Scope::READ));
 
-        let never = mint(10, Lifetimes { access: None, ..l }, Scope::READ, Scope::READ, false);
+        let never = mint(10, 10, Lifetimes { access: None, ..l }, Scope::READ, Scope::READ, false);
         assert!(never.response.refresh_token.is_none() && never.issue.refresh.is_none());
         assert_eq!((never.issue.grant_expires_at, never.response.expires_in), (None, None));
         let json = serde_json::to_value(&never.response).unwrap();

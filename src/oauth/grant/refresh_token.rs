@@ -66,7 +66,7 @@ pub async fn exchange(
         .refresh(&token::digest(refresh), client.pk, now, |g| {
             let scope = check(g, allowed, lifetimes, requested)?;
             let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
-            let minted = mint(now, lifetimes, scope.access, scope.refresh, with_refresh);
+            let minted = mint(now, g.created_at, lifetimes, scope.access, scope.refresh, with_refresh);
             Ok((minted.issue, minted.response))
         })
         .await?;
@@ -91,13 +91,14 @@ mod tests {
     use super::*;
 
     fn grant(scope: &str, refresh_count: i64) -> RefreshGrant {
-        RefreshGrant { scope: Scope::parse(scope).unwrap(), refresh_count }
+        RefreshGrant { scope: Scope::parse(scope).unwrap(), refresh_count, created_at: 0 }
     }
 
     #[test]
     fn refresh_decisions() {
         use RefreshRefusal as R;
-        let unlimited = Lifetimes { access: Some(60), refresh: 600, refresh_limit: None };
+        let unlimited =
+            Lifetimes { access: Some(60), refresh: 600, refresh_limit: None, session_max: 7_776_000 };
         let two = Lifetimes { refresh_limit: Some(2), ..unlimited };
         let (all, read) = (Scope::ALL, Scope::READ);
         // (session, client may have now, lifetimes, requested, expected (access, refresh) scopes)
