@@ -688,3 +688,22 @@ async fn sessions_end_at_their_maximum_lifetime_however_often_refreshed() {
     let (status, body) = app.refresh(&client, str_of(&r1, "refresh_token")).await;
     assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
 }
+
+/// With access tokens that never expire, each refresh replaces the access token instead of
+/// adding another immortal one.
+#[tokio::test]
+async fn a_refresh_revokes_the_previous_never_expiring_access_token() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|f| f.access_lifetime = "never".into()).await;
+    let mut current = app.tokens(&cookie, &client).await;
+    let first_access = str_of(&current, "access_token").to_string();
+    for _ in 0..5 {
+        let (status, next) = app.refresh(&client, str_of(&current, "refresh_token")).await;
+        assert_eq!(status, 200, "{next}");
+        assert_eq!(app.api_get(str_of(&current, "access_token")).await.status(), 401, "replaced");
+        current = next;
+    }
+    assert_eq!(app.api_get(str_of(&current, "access_token")).await.status(), 200);
+    assert_eq!(app.api_get(&first_access).await.status(), 401);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tokens WHERE kind = 'access'").await, 1);
+}

@@ -1,6 +1,6 @@
 //! The purge of expired rows (README: "Expired codes, tokens and sessions are deleted every 10
 //! minutes"): it deletes what can no longer be used, never what reuse detection or code-replay
-//! revocation still needs, and the server runs it by itself.
+//! revocation still needs, in batches, and the server runs it by itself.
 
 mod common;
 
@@ -59,18 +59,21 @@ async fn code(app: &TestApp, cookie: &str, client: &TestClient) -> (String, Stri
 }
 
 #[tokio::test]
-async fn a_rotated_refresh_token_and_a_used_code_outlive_their_expiry() {
+async fn a_live_rotated_refresh_token_and_a_used_code_outlive_the_purge() {
     let (app, cookie) = app_with_user().await;
     let client = app.add_client(|_| {}).await;
     let now = now_unix();
 
-    // Refresh once: the first refresh token is rotated, then its own expiry passes while its
-    // session lives on.
+    // Refresh once: the first refresh token is rotated, and lives on for reuse detection.
     let first = app.tokens(&cookie, &client).await;
     let old_refresh = str_of(&first, "refresh_token");
     let (status, second) = app.refresh(&client, old_refresh).await;
     assert_eq!(status, 200, "{second}");
-    expire(&app, "tokens", "digest", old_refresh, now - 10).await;
+    // Another session's rotated token whose own life is over: refused anyway, so it goes.
+    let other = app.tokens(&cookie, &client).await;
+    let spent = str_of(&other, "refresh_token");
+    assert_eq!(app.refresh(&client, spent).await.0, 200);
+    expire(&app, "tokens", "digest", spent, now - 10).await;
     // A used code, past its 60 seconds but within the day it is kept for.
     let (used_code, verifier) = code(&app, &cookie, &client).await;
     let (status, third) = app.exchange(&client, &used_code, &verifier).await;
@@ -78,7 +81,8 @@ async fn a_rotated_refresh_token_and_a_used_code_outlive_their_expiry() {
     expire(&app, "authorization_codes", "code_hash", &used_code, now - 3_600).await;
 
     purge(&app, now).await;
-    assert_eq!(rows_with(&app, "tokens", "digest", old_refresh).await, 1, "the rotated token is kept");
+    assert_eq!(rows_with(&app, "tokens", "digest", old_refresh).await, 1, "the live rotated token is kept");
+    assert_eq!(rows_with(&app, "tokens", "digest", spent).await, 0, "the expired rotated token is gone");
     assert_eq!(
         rows_with(&app, "authorization_codes", "code_hash", &used_code).await,
         1,
@@ -180,4 +184,26 @@ async fn the_server_purges_by_itself() {
         assert!(Instant::now() < deadline, "the expired session was not purged within 10 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn the_purge_deletes_in_batches_until_done() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    app.tokens(&cookie, &client).await;
+    // More expired browser sessions than one batch holds.
+    let db = app.db_handle().await;
+    let n = clavis::db::oauth::PURGE_BATCH * 2 + 7;
+    for i in 0..n {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) SELECT $1, id, 0, 1 FROM users",
+        )
+        .bind(digest(&format!("old-session-{i}")).to_vec())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    db.close().await;
+    assert_eq!(purge(&app, now_unix()).await, n);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1, "only the live one stays");
 }

@@ -448,6 +448,12 @@ impl Db {
             .bind(grant_id)
             .execute(&mut *tx)
             .await?;
+        // An access token that never expires is replaced, not joined, by its successor: otherwise
+        // every refresh would leave one more immortal token behind.
+        sqlx::query("DELETE FROM tokens WHERE grant_id = $1 AND kind = 'access' AND expires_at IS NULL")
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await?;
         insert_tokens(&mut tx, grant_id, now, &tokens).await?;
         tx.commit().await?;
         Ok(Refreshed::Issued(minted))
@@ -622,25 +628,44 @@ impl Db {
         Ok(())
     }
 
-    /// Deletes what can no longer be used: expired sessions (with their tokens), expired tokens,
-    /// consent requests and browser sessions, and codes past their life. Used codes stay a day
-    /// longer so a late replay still revokes what they started.
+    /// Deletes what can no longer be used: expired sessions (with their tokens), expired tokens
+    /// (a rotated refresh token is kept while it lives, so its reuse is still recognised and
+    /// ends the session), consent requests and browser sessions, and codes past their life. Used
+    /// codes stay a day longer so a late replay still revokes what they started.
+    ///
+    /// Deletes in batches of [`PURGE_BATCH`] rows, each its own short write, so token requests
+    /// never wait long behind a purge.
     pub async fn purge_expired(&self, now: i64) -> Result<u64, DbError> {
-        let _turn = self.write_turn().await;
         let mut removed = 0;
-        for (sql, at) in [
-            ("DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= $1", now),
-            ("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= $1 AND rotated = 0", now),
-            ("DELETE FROM authorization_requests WHERE expires_at <= $1", now),
-            ("DELETE FROM authorization_codes WHERE used = 0 AND expires_at <= $1", now),
-            ("DELETE FROM authorization_codes WHERE expires_at <= $1", now - 86_400),
-            ("DELETE FROM sessions WHERE expires_at <= $1", now),
+        for (table, key, expired, at) in [
+            ("grants", "id", "expires_at IS NOT NULL AND expires_at <= $1", now),
+            ("tokens", "digest", "expires_at IS NOT NULL AND expires_at <= $1", now),
+            ("authorization_requests", "id_hash", "expires_at <= $1", now),
+            ("authorization_codes", "code_hash", "used = 0 AND expires_at <= $1", now),
+            ("authorization_codes", "code_hash", "expires_at <= $1", now - 86_400),
+            ("sessions", "id_hash", "expires_at <= $1", now),
         ] {
-            removed += sqlx::query(sql).bind(at).execute(self.pool()).await?.rows_affected();
+            let sql = format!(
+                "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expired} LIMIT {PURGE_BATCH})"
+            );
+            loop {
+                let done = {
+                    let _turn = self.write_turn().await;
+                    sqlx::query(&sql).bind(at).execute(self.pool()).await?.rows_affected()
+                };
+                removed += done;
+                if done < PURGE_BATCH {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
         }
         Ok(removed)
     }
 }
+
+/// Rows one purge statement deletes at most.
+pub const PURGE_BATCH: u64 = 500;
 
 /// The access token and, when issued, the refresh token of `grant_id`, in one statement.
 async fn insert_tokens(
