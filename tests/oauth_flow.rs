@@ -150,7 +150,9 @@ async fn token_responses_follow_rfc_6749() {
 #[tokio::test]
 async fn authorize_errors_before_the_redirect_uri_is_trusted_are_pages() {
     let (app, cookie) = app_with_user().await;
-    let client = app.add_client(|_| {}).await;
+    // Two redirect URIs: leaving redirect_uri out is then an error (one alone would be used).
+    let client =
+        app.add_client(|f| f.redirect_uris = format!("{REDIRECT}\nhttps://app.example.com/two")).await;
     let (challenge, _) = pkce();
     let unknown = authorize_path(&client, &challenge, &[]).replace(&client.client_id, "nosuchclient0000");
     let evil = authorize_path(&client, &challenge, &[]).replace("app.example.com", "evil.example");
@@ -787,4 +789,51 @@ async fn a_browser_session_keeps_at_most_16_consent_screens_open() {
     assert_eq!(app.exchange(&client, &code, &verifier).await.0, 200);
     let res = app.decide(&cookie, &first, "allow").await;
     assert_eq!(res.status(), 400, "closed when the 17th opened");
+}
+
+#[tokio::test]
+async fn redirect_uri_may_be_left_out_when_the_client_has_only_one() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let (challenge, verifier) = pkce();
+    let path = authorize_path(&client, &challenge, &[]);
+    let without: String =
+        path.split('&').filter(|p| !p.starts_with("redirect_uri=")).collect::<Vec<_>>().join("&");
+    assert!(!without.contains("redirect_uri"));
+    // Authorization without it: the code goes to the only registered URI.
+    let form = app.consent_page(&cookie, &without).await;
+    let res = app.decide(&cookie, &form, "allow").await;
+    let to = location(&res);
+    assert!(to.starts_with(&format!("{REDIRECT}?")), "{to}");
+    let code = query_param(&to, "code").unwrap();
+    // ... and the token request need not repeat it (RFC 6749 §4.1.3).
+    let form =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", verifier.as_str())];
+    let (status, body) = app.client_post("/oauth2/token", &client, &form).await;
+    assert_eq!(status, 200, "{body}");
+    // A wrong one is still refused.
+    let form = app.consent_page(&cookie, &without).await;
+    let code = query_param(&location(&app.decide(&cookie, &form, "allow").await), "code").unwrap();
+    let wrong = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", verifier.as_str()),
+        ("redirect_uri", "https://app.example.com/elsewhere"),
+    ];
+    let (status, body) = app.client_post("/oauth2/token", &client, &wrong).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
+    // When the request did name it, the token request must repeat it.
+    let code = app.code_for(&cookie, &client, &challenge).await;
+    let form =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", verifier.as_str())];
+    let (status, body) = app.client_post("/oauth2/token", &client, &form).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
+    // A client with two redirect URIs gets the error page without one.
+    let two = app.add_client(|f| f.redirect_uris = format!("{REDIRECT}\nhttps://app.example.com/two")).await;
+    let path = authorize_path(&two, &challenge, &[]);
+    let without: String =
+        path.split('&').filter(|p| !p.starts_with("redirect_uri=")).collect::<Vec<_>>().join("&");
+    let res = app.get(&without, &cookie).await;
+    assert_eq!(res.status(), 400);
+    assert!(location(&res).is_empty());
 }

@@ -70,20 +70,50 @@ pub struct PendingRequest {
     pub client_pk: i64,
     pub user_id: i64,
     pub redirect_uri: String,
+    /// Whether the authorization request named the redirect URI (see [`CodeRow`]).
+    pub redirect_uri_sent: bool,
     pub scope: Scope,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
 }
 
 /// A code as stored, for the token endpoint's checks.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CodeRow {
     pub client_pk: i64,
     pub user_id: i64,
     pub redirect_uri: String,
+    /// Whether the authorization request named the redirect URI: then the token request must
+    /// repeat it (RFC 6749 §4.1.3).
+    pub redirect_uri_sent: bool,
     pub scope: Scope,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeColumns {
+    client_pk: i64,
+    user_id: i64,
+    redirect_uri: String,
+    redirect_uri_sent: i64,
+    scope: Scope,
+    code_challenge: Option<String>,
+    expires_at: i64,
+}
+
+impl From<CodeColumns> for CodeRow {
+    fn from(c: CodeColumns) -> Self {
+        Self {
+            client_pk: c.client_pk,
+            user_id: c.user_id,
+            redirect_uri: c.redirect_uri,
+            redirect_uri_sent: c.redirect_uri_sent == 1,
+            scope: c.scope,
+            code_challenge: c.code_challenge,
+            expires_at: c.expires_at,
+        }
+    }
 }
 
 /// A token to store: its digest, lifetime end (`None`: never) and scope.
@@ -226,7 +256,8 @@ impl Db {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO authorization_requests (id_hash, session_hash, user_id, client_pk, redirect_uri, \
-             scope, state, code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             scope, state, code_challenge, expires_at, redirect_uri_sent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id_hash)
         .bind(session_hash)
@@ -237,6 +268,7 @@ impl Db {
         .bind(req.state.as_deref())
         .bind(req.code_challenge.as_deref())
         .bind(expires_at)
+        .bind(i64::from(req.redirect_uri_sent))
         .execute(&mut *tx)
         .await?;
         // The new one stays; of the others, those opened last (ties in the same second: any).
@@ -263,20 +295,22 @@ impl Db {
         now: i64,
     ) -> Result<Option<PendingRequest>, DbError> {
         let _turn = self.write_turn().await;
-        type Row = (i64, i64, String, Scope, Option<String>, Option<String>, i64);
+        type Row = (i64, i64, String, i64, Scope, Option<String>, Option<String>, i64);
         let row: Option<Row> = sqlx::query_as(
             "DELETE FROM authorization_requests WHERE id_hash = $1 AND session_hash = $2 \
-             RETURNING client_pk, user_id, redirect_uri, scope, state, code_challenge, expires_at",
+             RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, state, code_challenge, \
+               expires_at",
         )
         .bind(id_hash)
         .bind(session_hash)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.filter(|r| r.6 > now).map(
-            |(client_pk, user_id, redirect_uri, scope, state, code_challenge, _)| PendingRequest {
+        Ok(row.filter(|r| r.7 > now).map(
+            |(client_pk, user_id, redirect_uri, sent, scope, state, code_challenge, _)| PendingRequest {
                 client_pk,
                 user_id,
                 redirect_uri,
+                redirect_uri_sent: sent == 1,
                 scope,
                 state,
                 code_challenge,
@@ -288,7 +322,7 @@ impl Db {
         let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, scope, \
-             code_challenge, expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+             code_challenge, expires_at, used, redirect_uri_sent) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
         )
         .bind(code_hash)
         .bind(code.client_pk)
@@ -297,6 +331,7 @@ impl Db {
         .bind(code.scope)
         .bind(code.code_challenge.as_deref())
         .bind(code.expires_at)
+        .bind(i64::from(code.redirect_uri_sent))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -316,13 +351,14 @@ impl Db {
     ) -> Result<Redeemed<R, E>, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
-        let claimed: Option<CodeRow> = sqlx::query_as(
+        let claimed: Option<CodeColumns> = sqlx::query_as(
             "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
-             RETURNING client_pk, user_id, redirect_uri, scope, code_challenge, expires_at",
+             RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, expires_at",
         )
         .bind(code_hash)
         .fetch_optional(&mut *tx)
         .await?;
+        let claimed = claimed.map(CodeRow::from);
         let Some(code) = claimed else {
             let used: Option<(i64, Option<i64>)> =
                 sqlx::query_as("SELECT client_pk, grant_id FROM authorization_codes WHERE code_hash = $1")

@@ -29,7 +29,7 @@ impl ErrorPage {
             ErrorPage::UnknownClient => "The application is not registered here.",
             ErrorPage::InactiveClient => "The application is deactivated.",
             ErrorPage::MissingRedirectUri => {
-                "The request does not say where to return (redirect_uri is missing)."
+                "The request does not say where to return (redirect_uri is missing, and the application has several)."
             }
             ErrorPage::RepeatedRedirectUri => {
                 "The request names more than one place to return (redirect_uri)."
@@ -73,8 +73,10 @@ pub struct ErrorRedirect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizeRequest {
     pub client_id: ClientId,
-    /// As sent: the token request must repeat it exactly (RFC 6749 §4.1.3).
+    /// As sent, or the client's only registered one when left out (RFC 6749 §3.1.2.3).
     pub redirect_uri: String,
+    /// Whether the request named it: then the token request must repeat it exactly (§4.1.3).
+    pub redirect_uri_sent: bool,
     /// The scope granted if the user allows.
     pub scope: Scope,
     pub state: Option<String>,
@@ -122,13 +124,16 @@ pub fn decide(params: &[(String, String)], client: Option<&Client>) -> Outcome {
         Some(c) if !c.active => return Outcome::ErrorPage(ErrorPage::InactiveClient),
         Some(c) => c,
     };
-    let redirect_uri = match single(params, "redirect_uri") {
-        Count::Zero => return Outcome::ErrorPage(ErrorPage::MissingRedirectUri),
+    let (redirect_uri, redirect_uri_sent) = match single(params, "redirect_uri") {
+        Count::Zero => match client.spec.redirect_uris.as_slice() {
+            [only] => (only.as_str(), false),
+            _ => return Outcome::ErrorPage(ErrorPage::MissingRedirectUri),
+        },
         Count::Many => return Outcome::ErrorPage(ErrorPage::RepeatedRedirectUri),
         Count::One(uri) if !redirect_matches(client.spec.redirect_uris.as_slice(), uri) => {
             return Outcome::ErrorPage(ErrorPage::UnregisteredRedirectUri);
         }
-        Count::One(uri) => uri,
+        Count::One(uri) => (uri, true),
     };
     // From here on the redirect URI is trusted: errors go back to it.
     let fail = |error, description: String, state: Option<&str>| {
@@ -171,6 +176,7 @@ pub fn decide(params: &[(String, String)], client: Option<&Client>) -> Outcome {
     Outcome::Proceed(AuthorizeRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_string(),
+        redirect_uri_sent,
         scope,
         state: state.map(str::to_string),
         code_challenge,

@@ -228,3 +228,17 @@ fn query_building_keeps_the_existing_query() {
         "https://a.example/cb?tenant=1&error=access_denied"
     );
 }
+
+#[test]
+fn redirect_uri_may_be_left_out_when_exactly_one_is_registered() {
+    let single = client(|f| f.redirect_uris = CB.into());
+    let Outcome::Proceed(r) = decide(&request(&[("redirect_uri", None)]), Some(&single)) else { panic!() };
+    assert_eq!((r.redirect_uri.as_str(), r.redirect_uri_sent), (CB, false));
+    let Outcome::Proceed(r) = decide(&request(&[]), Some(&single)) else { panic!() };
+    assert_eq!((r.redirect_uri.as_str(), r.redirect_uri_sent), (CB, true));
+    // With several registered, the request must say which (RFC 6749 §3.1.2.3).
+    assert_eq!(
+        decide(&request(&[("redirect_uri", None)]), Some(&client(|_| {}))),
+        Outcome::ErrorPage(ErrorPage::MissingRedirectUri)
+    );
+}

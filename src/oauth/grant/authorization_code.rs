@@ -50,9 +50,9 @@ pub fn check(
     public_client: bool,
 ) -> Result<(), CodeRefusal> {
     match redirect_uri {
-        None => return Err(CodeRefusal::MissingRedirectUri),
+        None if code.redirect_uri_sent => return Err(CodeRefusal::MissingRedirectUri),
         Some(r) if r != code.redirect_uri => return Err(CodeRefusal::RedirectUriMismatch),
-        Some(_) => {}
+        _ => {}
     }
     match (code.code_challenge.as_deref(), verifier) {
         (Some(challenge), Some(v)) if pkce::verify_s256(v, challenge) => Ok(()),
@@ -106,6 +106,7 @@ mod tests {
             client_pk: 1,
             user_id: 1,
             redirect_uri: CB.into(),
+            redirect_uri_sent: true,
             scope: crate::domain::Scope::READ,
             code_challenge: challenge.map(str::to_string),
             expires_at: 0,
@@ -143,5 +144,16 @@ mod tests {
                 "{challenge:?} {redirect:?} {verifier:?} public={public}"
             );
         }
+    }
+
+    #[test]
+    fn a_redirect_uri_left_out_of_the_authorization_may_be_left_out_here() {
+        let code = CodeRow { redirect_uri_sent: false, ..code(Some(CHALLENGE)) };
+        assert_eq!(check(&code, None, Some(VERIFIER), true), Ok(()));
+        assert_eq!(check(&code, Some(CB), Some(VERIFIER), true), Ok(()), "or repeated as registered");
+        assert_eq!(
+            check(&code, Some("https://app.example.com/other"), Some(VERIFIER), true),
+            Err(CodeRefusal::RedirectUriMismatch)
+        );
     }
 }
