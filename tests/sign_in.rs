@@ -404,17 +404,27 @@ async fn browser_sessions_last_12_hours_in_the_cookie_and_on_the_server() {
 }
 
 #[tokio::test]
-async fn https_issuer_makes_cookies_secure() {
+async fn https_issuer_makes_cookies_secure_and_host_only() {
     let app = TestApp::spawn_with(|s| {
         s.issuer = Some(clavis::config::Issuer::parse("https://auth.example.com").unwrap());
     })
     .await;
     app.add_user("root", true).await;
     let res = app.get("/login", "").await;
-    assert!(set_cookie_header(&res, "clavis_csrf").unwrap().contains("; Secure"));
+    let csrf = set_cookie_header(&res, "__Host-clavis_csrf").expect("a __Host- sign-in cookie");
+    assert!(csrf.contains("; Secure") && csrf.contains("; Path=/") && !csrf.contains("Domain"), "{csrf}");
+    assert!(set_cookie_header(&res, "clavis_csrf").is_none());
     let res = app.sign_in_response("root", PASSWORD, None).await;
-    let header = set_cookie_header(&res, "clavis_session").expect("session cookie");
-    assert!(header.contains("; Secure"), "{header}");
+    let header = set_cookie_header(&res, "__Host-clavis_session").expect("a __Host- session cookie");
+    assert!(
+        header.contains("; Secure") && header.contains("; Path=/") && !header.contains("Domain"),
+        "{header}"
+    );
+    // Only the __Host- cookie is a session: one without the prefix (which another host of the
+    // site could set) is not.
+    let secret = set_cookie(&res, "__Host-clavis_session").unwrap();
+    assert_eq!(app.get("/admin/clients", &format!("__Host-clavis_session={secret}")).await.status(), 200);
+    assert_eq!(app.get("/admin/clients", &format!("clavis_session={secret}")).await.status(), 303);
     for path in ["/login", "/healthz", "/.well-known/oauth-authorization-server", "/nowhere"] {
         let res = app.get(path, "").await;
         assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000", "{path}");

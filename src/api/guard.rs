@@ -43,7 +43,7 @@ async fn admin_session() -> Result<(AppState, session::Session), ApiError> {
 pub async fn signed_in() -> Result<(AppState, session::Session), ApiError> {
     let state = use_context::<AppState>().ok_or_else(|| fail(ApiError::Internal))?;
     let parts = use_context::<http::request::Parts>().ok_or_else(|| fail(ApiError::Internal))?;
-    let session = session::from_parts(&state.db, &parts)
+    let session = session::from_parts(&state.db, &parts, state.issuer.is_https())
         .await
         .map_err(|e| fail(ApiError::internal(e)))?
         .ok_or_else(|| fail(ApiError::Unauthenticated))?;

@@ -28,20 +28,16 @@ pub async fn get_viewer() -> Result<Viewer, ApiError> {
 
     let state = use_context::<AppState>().ok_or(ApiError::Internal)?;
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
-    let session = session::from_parts(&state.db, &parts).await.map_err(ApiError::internal)?;
-    let login_csrf = match csrf::login_token(&parts.headers) {
+    let https = state.issuer.is_https();
+    let session = session::from_parts(&state.db, &parts, https).await.map_err(ApiError::internal)?;
+    let login_csrf = match csrf::login_token(&parts.headers, https) {
         Some(t) => t.to_string(),
         None => {
             // Reached by a server-function call without the cookie (it expired): issue one.
             let t = token::random_token();
             if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                let c = cookie::set(
-                    cookie::LOGIN_CSRF,
-                    &t,
-                    None,
-                    cookie::SameSite::Strict,
-                    state.issuer.is_https(),
-                );
+                let c =
+                    cookie::set(cookie::names(https).login_csrf, &t, None, cookie::SameSite::Strict, https);
                 res.append_header(http::header::SET_COOKIE, c);
             }
             t

@@ -2,8 +2,23 @@
 
 use http::{HeaderMap, HeaderValue, header};
 
-pub const SESSION: &str = "clavis_session";
-pub const LOGIN_CSRF: &str = "clavis_csrf";
+/// The names of Clavis's cookies. Served over https they carry the `__Host-` prefix: browsers
+/// then take them only with `Secure`, `Path=/` and no `Domain`, so no other host of the site can
+/// set or shadow them (cookie tossing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Names {
+    pub session: &'static str,
+    pub login_csrf: &'static str,
+}
+
+/// The cookie names for an https (`true`) or plain-http issuer.
+pub const fn names(https: bool) -> Names {
+    if https {
+        Names { session: "__Host-clavis_session", login_csrf: "__Host-clavis_csrf" }
+    } else {
+        Names { session: "clavis_session", login_csrf: "clavis_csrf" }
+    }
+}
 
 /// The value of cookie `name` from the request, if sent once or more (the first wins).
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -51,18 +66,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, HeaderValue::from_static("a=1; clavis_session=xyz; b=2"));
         h.append(header::COOKIE, HeaderValue::from_static("clavis_csrf=t"));
-        assert_eq!(get(&h, SESSION), Some("xyz"));
-        assert_eq!(get(&h, LOGIN_CSRF), Some("t"));
+        let plain = names(false);
+        assert_eq!(get(&h, plain.session), Some("xyz"));
+        assert_eq!(get(&h, plain.login_csrf), Some("t"));
+        assert_eq!(get(&h, names(true).session), None, "over https only the __Host- cookie counts");
         assert_eq!(get(&h, "missing"), None);
         h.insert(header::COOKIE, HeaderValue::from_static("clavis_session="));
-        assert_eq!(get(&h, SESSION), None);
+        assert_eq!(get(&h, plain.session), None);
     }
 
     #[test]
     fn set_cookie_attributes() {
-        let v = set(SESSION, "v", Some(60), SameSite::Lax, true);
-        assert_eq!(v, "clavis_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
-        let v = set(LOGIN_CSRF, "t", None, SameSite::Strict, false);
+        let v = set(names(true).session, "v", Some(60), SameSite::Lax, true);
+        assert_eq!(v, "__Host-clavis_session=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        let v = set(names(false).login_csrf, "t", None, SameSite::Strict, false);
         assert_eq!(v, "clavis_csrf=t; Path=/; HttpOnly; SameSite=Strict");
     }
 }

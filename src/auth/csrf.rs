@@ -15,20 +15,19 @@ use crate::config::Issuer;
 pub async fn ensure_login_cookie(secure: bool, mut req: Request, next: Next) -> Response {
     if req.method() != Method::GET
         || !is_page_path(req.uri().path())
-        || cookie::get(req.headers(), cookie::LOGIN_CSRF).is_some()
+        || login_token(req.headers(), secure).is_some()
     {
         return next.run(req).await;
     }
+    let name = cookie::names(secure).login_csrf;
     let value = token::random_token();
-    let pair = format!("{}={value}", cookie::LOGIN_CSRF);
+    let pair = format!("{name}={value}");
     if let Ok(v) = HeaderValue::from_str(&pair) {
         req.headers_mut().append(header::COOKIE, v);
     }
     let mut res = next.run(req).await;
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookie::set(cookie::LOGIN_CSRF, &value, None, cookie::SameSite::Strict, secure),
-    );
+    res.headers_mut()
+        .append(header::SET_COOKIE, cookie::set(name, &value, None, cookie::SameSite::Strict, secure));
     res
 }
 
@@ -43,13 +42,14 @@ fn is_page_path(path: &str) -> bool {
         || path == "/favicon.svg")
 }
 
-/// The sign-in CSRF token of this browser (from its cookie).
-pub fn login_token(headers: &HeaderMap) -> Option<&str> {
-    cookie::get(headers, cookie::LOGIN_CSRF)
+/// The sign-in CSRF token of this browser (from its cookie, named for an https issuer when
+/// `https`).
+pub fn login_token(headers: &HeaderMap, https: bool) -> Option<&str> {
+    cookie::get(headers, cookie::names(https).login_csrf)
 }
 
-pub fn verify_login_token(headers: &HeaderMap, offered: &str) -> bool {
-    login_token(headers).is_some_and(|t| !offered.is_empty() && token::constant_time_eq(t, offered))
+pub fn verify_login_token(headers: &HeaderMap, https: bool, offered: &str) -> bool {
+    login_token(headers, https).is_some_and(|t| !offered.is_empty() && token::constant_time_eq(t, offered))
 }
 
 /// False when the browser says the request comes from another site. `Sec-Fetch-Site` is asked
@@ -112,9 +112,10 @@ mod tests {
     #[test]
     fn login_token_double_submit() {
         let h = headers(&[("cookie", "clavis_csrf=abc")]);
-        assert!(verify_login_token(&h, "abc"));
-        assert!(!verify_login_token(&h, "abd"));
-        assert!(!verify_login_token(&h, ""));
-        assert!(!verify_login_token(&headers(&[]), ""));
+        assert!(verify_login_token(&h, false, "abc"));
+        assert!(!verify_login_token(&h, false, "abd"));
+        assert!(!verify_login_token(&h, true, "abc"), "over https only the __Host- cookie counts");
+        assert!(!verify_login_token(&h, false, ""));
+        assert!(!verify_login_token(&headers(&[]), false, ""));
     }
 }

@@ -32,7 +32,7 @@ pub async fn page_guard(State(state): State<AppState>, mut req: Request, next: N
     let Some(need) = need_for(req.uri().path()) else {
         return next.run(req).await;
     };
-    let session = match session::from_headers(&state.db, req.headers()).await {
+    let session = match session::from_headers(&state.db, req.headers(), state.issuer.is_https()).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "session lookup failed");

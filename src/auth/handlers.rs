@@ -45,7 +45,9 @@ pub async fn login(
 ) -> Response {
     let next = LocalPath::or_home(form.next.as_deref());
     let again = |problem| login_again(&next, &form.username, problem);
-    if !csrf::same_origin(&headers, &state.issuer) || !csrf::verify_login_token(&headers, &form.csrf) {
+    if !csrf::same_origin(&headers, &state.issuer)
+        || !csrf::verify_login_token(&headers, state.issuer.is_https(), &form.csrf)
+    {
         return again(LoginProblem::Expired);
     }
     let address = state.trusted_proxies.client_ip(peer.ip(), &headers);
@@ -65,10 +67,12 @@ pub async fn login(
         Err(_) => state.limits.refund(&admitted),
     }
     match outcome {
-        Ok(Some(user_id)) => match session::start(&state.db, user_id, &headers).await {
-            Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
-            Err(e) => internal_error(&e),
-        },
+        Ok(Some(user_id)) => {
+            match session::start(&state.db, user_id, &headers, state.issuer.is_https()).await {
+                Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
+                Err(e) => internal_error(&e),
+            }
+        }
         Ok(None) => {
             tracing::info!(ip = %address, "sign-in failed");
             again(LoginProblem::Invalid)
@@ -122,16 +126,17 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    match session::from_headers(&state.db, &headers).await {
+    match session::from_headers(&state.db, &headers, state.issuer.is_https()).await {
         Ok(Some(s)) if !csrf::same_origin(&headers, &state.issuer) || !s.verify_csrf(&form.csrf) => {
             (StatusCode::FORBIDDEN, "Sign-out refused: the form did not come from this site.").into_response()
         }
-        Ok(_) => match session::end(&state.db, &headers).await {
+        Ok(_) => match session::end(&state.db, &headers, state.issuer.is_https()).await {
             Ok(()) => {
                 let next = form.next.as_deref().and_then(|n| LocalPath::parse(n).ok());
                 let mut res = to_login(next.as_ref(), &[]);
+                let https = state.issuer.is_https();
                 let clear =
-                    cookie::set(cookie::SESSION, "", Some(0), cookie::SameSite::Lax, state.issuer.is_https());
+                    cookie::set(cookie::names(https).session, "", Some(0), cookie::SameSite::Lax, https);
                 res.headers_mut().append(header::SET_COOKIE, clear);
                 res
             }
@@ -143,7 +148,7 @@ pub async fn logout(
 
 /// `/` sends administrators to the client list, other users to their account, visitors to sign-in.
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match session::from_headers(&state.db, &headers).await {
+    match session::from_headers(&state.db, &headers, state.issuer.is_https()).await {
         Ok(Some(s)) if s.user.role.is_admin() => Redirect::to("/admin/clients").into_response(),
         Ok(Some(_)) => Redirect::to("/account").into_response(),
         Ok(None) => to_login(None, &[]),
@@ -183,7 +188,7 @@ fn login_again(next: &LocalPath, username: &str, problem: LoginProblem) -> Respo
 fn with_session_cookie(redirect: Redirect, secret: &str, state: &AppState) -> Response {
     let mut res = redirect.into_response();
     let c = cookie::set(
-        cookie::SESSION,
+        cookie::names(state.issuer.is_https()).session,
         secret,
         Some(session::SESSION_TTL_SECS),
         cookie::SameSite::Lax,

@@ -47,8 +47,9 @@ impl Session {
 #[derive(Clone, Debug)]
 pub struct Resolved(pub Option<Session>);
 
-pub async fn from_headers(db: &Db, headers: &HeaderMap) -> Result<Option<Session>, DbError> {
-    let Some(secret) = cookie::get(headers, cookie::SESSION) else {
+/// The session behind the request's cookie (named for an https issuer when `https`).
+pub async fn from_headers(db: &Db, headers: &HeaderMap, https: bool) -> Result<Option<Session>, DbError> {
+    let Some(secret) = cookie::get(headers, cookie::names(https).session) else {
         return Ok(None);
     };
     // Our tokens are 43 characters; anything far off is not worth a query.
@@ -60,19 +61,19 @@ pub async fn from_headers(db: &Db, headers: &HeaderMap) -> Result<Option<Session
 }
 
 /// The session of the request being rendered or served (pages and server functions).
-pub async fn from_parts(db: &Db, parts: &Parts) -> Result<Option<Session>, DbError> {
+pub async fn from_parts(db: &Db, parts: &Parts, https: bool) -> Result<Option<Session>, DbError> {
     match parts.extensions.get::<Resolved>() {
         Some(Resolved(s)) => Ok(s.clone()),
-        None => from_headers(db, &parts.headers).await,
+        None => from_headers(db, &parts.headers, https).await,
     }
 }
 
 /// A fresh session for `user_id`, replacing the request's old one (session renewal defeats
 /// fixation). Returns the cookie secret.
-pub async fn start(db: &Db, user_id: i64, old_headers: &HeaderMap) -> Result<String, DbError> {
+pub async fn start(db: &Db, user_id: i64, old_headers: &HeaderMap, https: bool) -> Result<String, DbError> {
     let secret = token::random_token();
     let now = now_unix();
-    let old = cookie::get(old_headers, cookie::SESSION).map(token::digest);
+    let old = cookie::get(old_headers, cookie::names(https).session).map(token::digest);
     db.create_session(
         &token::digest(&secret),
         old.as_ref().map(|d| d.as_slice()),
@@ -84,8 +85,8 @@ pub async fn start(db: &Db, user_id: i64, old_headers: &HeaderMap) -> Result<Str
     Ok(secret)
 }
 
-pub async fn end(db: &Db, headers: &HeaderMap) -> Result<(), DbError> {
-    if let Some(secret) = cookie::get(headers, cookie::SESSION) {
+pub async fn end(db: &Db, headers: &HeaderMap, https: bool) -> Result<(), DbError> {
+    if let Some(secret) = cookie::get(headers, cookie::names(https).session) {
         db.delete_session(&token::digest(secret)).await?;
     }
     Ok(())

@@ -61,7 +61,7 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         Outcome::Proceed(r) => r,
     };
     let Some(stored) = stored else { return flow_error_page(ErrorPage::UnknownClient) };
-    let session = match session::from_headers(&state.db, &headers).await {
+    let session = match session::from_headers(&state.db, &headers, state.issuer.is_https()).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             let here = uri.path_and_query().map_or("/oauth2/authorize", |p| p.as_str());
@@ -123,7 +123,7 @@ pub async fn decide(
     headers: HeaderMap,
     Form(form): Form<Decision>,
 ) -> Response {
-    let session = match session::from_headers(&state.db, &headers).await {
+    let session = match session::from_headers(&state.db, &headers, state.issuer.is_https()).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return error_page(

@@ -78,6 +78,8 @@ pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     pub http: Client,
+    /// The app's cookie names (`__Host-` ones when its issuer is https).
+    pub cookies: clavis::auth::cookie::Names,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -103,6 +105,7 @@ impl TestApp {
         })
         .expect("settings");
         tweak(&mut settings);
+        let cookies = clavis::auth::cookie::names(settings.issuer.as_ref().is_some_and(|i| i.is_https()));
         // The app is built and served on the one server runtime (see `server_runtime`).
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -118,6 +121,7 @@ impl TestApp {
         let addr = started_rx.await.expect("the app started");
         let mut app = Self::attach(addr, db);
         app.shutdown = Some(tx);
+        app.cookies = cookies;
         app
     }
 
@@ -129,7 +133,14 @@ impl TestApp {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .expect("http client");
-        Self { addr, base: format!("http://{addr}"), db, http, shutdown: None }
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            db,
+            http,
+            cookies: clavis::auth::cookie::names(false),
+            shutdown: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -184,11 +195,12 @@ impl TestApp {
     pub async fn login_form(&self) -> (String, String) {
         let res = self.get("/login", "").await;
         assert_eq!(res.status(), 200);
-        let cookie = set_cookie(&res, "clavis_csrf").expect("sign-in CSRF cookie");
+        let name = self.cookies.login_csrf;
+        let cookie = set_cookie(&res, name).expect("sign-in CSRF cookie");
         let body = res.text().await.expect("body");
         let token = hidden_value(&body, "csrf").expect("csrf field in the form");
         assert_eq!(cookie, token, "double-submit token matches its cookie");
-        (format!("clavis_csrf={cookie}"), token)
+        (format!("{name}={cookie}"), token)
     }
 
     /// Signs in through the real form; returns the response (a 303) for the caller to inspect.
@@ -205,8 +217,9 @@ impl TestApp {
     pub async fn sign_in(&self, username: &str) -> String {
         let res = self.sign_in_response(username, PASSWORD, None).await;
         assert_eq!(res.status(), 303);
-        let session = set_cookie(&res, "clavis_session").expect("session cookie");
-        format!("clavis_session={session}")
+        let name = self.cookies.session;
+        let session = set_cookie(&res, name).expect("session cookie");
+        format!("{name}={session}")
     }
 }
 
