@@ -89,6 +89,8 @@ async fn every_option_round_trips() {
             "0",
             "--rate-limit",
             "120",
+            "--refresh-reuse-grace",
+            "30",
             "--json",
         ],
     );
@@ -108,6 +110,9 @@ async fn every_option_round_trips() {
     assert_eq!(show["refresh_token_lifetime"], 86400);
     assert_eq!(show["refresh_count"], 0);
     assert_eq!(show["rate_limit"], 120);
+    assert_eq!(show["refresh_reuse_grace"], 30);
+    let off = json(&clavis(&db, &["client", "update", &id, "--refresh-reuse-grace", "off", "--json"]));
+    assert_eq!(off["refresh_reuse_grace"], Value::Null);
 }
 
 #[tokio::test]
@@ -134,6 +139,7 @@ async fn bad_input_exits_2_naming_the_field_and_writes_nothing() {
     refused(&clavis(&db, &with(ADD, &["--access-token-lifetime", "0"])), "--access-token-lifetime");
     refused(&clavis(&db, &with(ADD, &["--refresh-count", "-1"])), "--refresh-count");
     refused(&clavis(&db, &with(ADD, &["--rate-limit", "fast"])), "--rate-limit");
+    refused(&clavis(&db, &with(ADD, &["--refresh-reuse-grace", "3600"])), "--refresh-reuse-grace");
     refused(&clavis(&db, &["client", "show", "not/an id"]), "client_id");
     refused(&clavis(&db, &["client", "show", "AAAAAAAAAAAAAAAAAAAAAA"]), "client_id");
     let list = json(&clavis(&db, &["client", "list", "--json"]));

@@ -707,3 +707,56 @@ async fn a_refresh_revokes_the_previous_never_expiring_access_token() {
     assert_eq!(app.api_get(&first_access).await.status(), 401);
     assert_eq!(app.count("SELECT COUNT(*) FROM tokens WHERE kind = 'access'").await, 1);
 }
+
+/// With a reuse grace, a refresh token presented again within it (a lost response, two tabs at
+/// once) gets the same successor, exactly once minted; after the grace, reuse ends the session
+/// as always. Off by default (the other tests).
+#[tokio::test]
+async fn a_reuse_grace_returns_the_same_successor_exactly_once() {
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|f| f.refresh_reuse_grace = "30".into()).await;
+    let s = app.tokens(&cookie, &client).await;
+    let r0 = str_of(&s, "refresh_token").to_string();
+    let (status, first) = app.refresh(&client, &r0).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = app.refresh(&client, &r0).await;
+    assert_eq!(status, 200, "{again}");
+    for key in ["access_token", "refresh_token", "scope"] {
+        assert_eq!(again[key], first[key], "{key}: the same successor");
+    }
+    assert_eq!(app.api_get(str_of(&again, "access_token")).await.status(), 200);
+    let tokens_before = app.count("SELECT COUNT(*) FROM tokens").await;
+
+    // Ten tabs refresh with the same token at once: one rotation, one successor for all.
+    let app = std::sync::Arc::new(app);
+    let client = std::sync::Arc::new(client);
+    let r1 = str_of(&first, "refresh_token").to_string();
+    let tabs: Vec<_> = (0..10)
+        .map(|_| {
+            let (app, client, r1) = (app.clone(), client.clone(), r1.clone());
+            tokio::spawn(async move { app.refresh(&client, &r1).await })
+        })
+        .collect();
+    let mut pairs = std::collections::BTreeSet::new();
+    for t in tabs {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        pairs.insert((str_of(&body, "access_token").to_string(), str_of(&body, "refresh_token").to_string()));
+    }
+    assert_eq!(pairs.len(), 1, "every tab got the same pair");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tokens").await, tokens_before + 2, "minted once");
+    let (grants_refreshes,) = (app.count("SELECT refresh_count FROM grants").await,);
+    assert_eq!(grants_refreshes, 2, "repeats within the grace are not refreshes");
+
+    // Past the grace, the same reuse is theft: the session ends.
+    let db = app.db_handle().await;
+    sqlx::query("UPDATE tokens SET rotated_at = rotated_at - 31 WHERE rotated = 1")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let (status, body) = app.refresh(&client, &r1).await;
+    assert_eq!((status.as_u16(), str_of(&body, "error")), (400, "invalid_grant"), "{body}");
+    let (access, _) = pairs.into_iter().next().unwrap();
+    assert_eq!(app.api_get(&access).await.status(), 401, "the session is revoked");
+}

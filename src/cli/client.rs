@@ -137,6 +137,10 @@ pub struct ClientFields {
     /// Requests per minute; 'none' for unlimited.
     #[arg(long, allow_hyphen_values = true)]
     rate_limit: Option<String>,
+    /// Seconds (1-300) within which a used refresh token returns the same successor instead of
+    /// revoking its session; 'off' (the default) for none.
+    #[arg(long, allow_hyphen_values = true)]
+    refresh_reuse_grace: Option<String>,
 }
 
 impl ClientFields {
@@ -190,6 +194,9 @@ impl ClientFields {
         }
         if let Some(v) = self.rate_limit {
             form.rate_limit = if v == "none" { String::new() } else { v };
+        }
+        if let Some(v) = self.refresh_reuse_grace {
+            form.refresh_reuse_grace = if v == "off" { String::new() } else { v };
         }
         Ok(form)
     }
@@ -370,6 +377,7 @@ pub fn client_json(c: &Client) -> Value {
         },
         "consent": s.consent,
         "rate_limit": s.rate_limit.map(|n| n.get()),
+        "refresh_reuse_grace": s.refresh_reuse_grace.map(|n| n.get()),
         "active": c.active,
         "secret": c.secret.as_ref().map(|i| json!({
             "last4": i.last4, "created_at": i.created_at, "previous_valid_until": i.previous_valid_until,
@@ -401,5 +409,8 @@ fn print_client(c: &Client, json: bool) {
         }
     }
     println!("consent screen: {}", if s.consent { "shown" } else { "off" });
+    if let Some(g) = s.refresh_reuse_grace {
+        println!("reuse grace:    {g} s");
+    }
     println!("created:        {}", format_utc(c.created_at));
 }

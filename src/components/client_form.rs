@@ -84,12 +84,13 @@ fn id(field: Field) -> &'static str {
         Field::AccessLifetime => "client-access-lifetime",
         Field::RefreshLifetime => "client-refresh-lifetime",
         Field::RefreshCount => "client-refresh-count",
+        Field::RefreshReuseGrace => "client-refresh-reuse-grace",
         Field::Consent => "client-consent",
         Field::RateLimit => "client-rate-limit",
     }
 }
 
-const ADVANCED: [Field; 10] = [
+const ADVANCED: [Field; 11] = [
     Field::AuthMethod,
     Field::RequirePkce,
     Field::Scope,
@@ -98,6 +99,7 @@ const ADVANCED: [Field; 10] = [
     Field::AccessLifetime,
     Field::RefreshLifetime,
     Field::RefreshCount,
+    Field::RefreshReuseGrace,
     Field::Consent,
     Field::RateLimit,
 ];
@@ -225,6 +227,14 @@ pub fn ClientFormView(
                         number_label="Refresh count limit"
                         get=|f| &f.refresh_count set=|f, v| f.refresh_count = v
                         get_number=|f| &f.refresh_count_limit set_number=|f, v| f.refresh_count_limit = v/>
+                    <div class="field">
+                        <label for=id(Field::RefreshReuseGrace)>"Refresh token reuse grace (seconds)"</label>
+                        <input id=id(Field::RefreshReuseGrace) type="text" inputmode="numeric" placeholder="Off"
+                            prop:value=text(|f| &f.refresh_reuse_grace) on:input=set!(refresh_reuse_grace)
+                            aria-invalid=invalid(Field::RefreshReuseGrace) aria-describedby=described(Field::RefreshReuseGrace)/>
+                        <p class="hint">"Within this many seconds (at most 300), a refresh token used twice (a lost response, two tabs) returns the same new tokens instead of ending the session. Empty: off."</p>
+                        {show_err(Field::RefreshReuseGrace)}
+                    </div>
                     <div class="field field-check">
                         <input id=id(Field::Consent) type="checkbox"
                             prop:checked=move || form.with(|f| f.consent)

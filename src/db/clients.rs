@@ -27,7 +27,7 @@ pub enum SecretChange {
 
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, redirect_uris, auth_method, require_pkce, scope, description, \
      version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, active, \
-     secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at";
+     secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at, refresh_reuse_grace_secs";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ClientRow {
@@ -50,6 +50,7 @@ pub(super) struct ClientRow {
     pub(super) old_secret_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    refresh_reuse_grace_secs: Option<i64>,
 }
 
 fn corrupt(column: &str, e: impl std::fmt::Display) -> DbError {
@@ -93,6 +94,10 @@ impl TryFrom<ClientRow> for Client {
             },
             consent: r.consent == 1,
             rate_limit: r.rate_limit.map(|n| seconds("rate_limit", n)).transpose()?,
+            refresh_reuse_grace: r
+                .refresh_reuse_grace_secs
+                .map(|n| seconds("refresh_reuse_grace_secs", n))
+                .transpose()?,
         };
         let secret = match (spec.auth.has_secret(), r.secret_last4, r.secret_created_at) {
             (true, Some(last4), Some(created_at)) => {
@@ -127,6 +132,8 @@ struct SpecValues {
     refresh_count_limit: Option<i64>,
     consent: i64,
     rate_limit: Option<i64>,
+    /// Bound last, after the statement's own parameters (see `insert_client`, `update_client`).
+    refresh_reuse_grace_secs: Option<i64>,
 }
 
 impl SpecValues {
@@ -156,6 +163,7 @@ impl SpecValues {
             },
             consent: i64::from(spec.consent),
             rate_limit: spec.rate_limit.map(|n| i64::from(n.get())),
+            refresh_reuse_grace_secs: spec.refresh_reuse_grace.map(|n| i64::from(n.get())),
         })
     }
 
@@ -191,16 +199,20 @@ impl Db {
         let q = sqlx::query(
             "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
              version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
-             client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18)",
+             client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
+             refresh_reuse_grace_secs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18, $19)",
         );
-        SpecValues::of(spec)?
+        let values = SpecValues::of(spec)?;
+        let grace = values.refresh_reuse_grace_secs;
+        values
             .bind(q)
             .bind(client_id.as_str())
             .bind(secret.map(|s| s.digest.to_vec()))
             .bind(secret.map(|s| s.last4.clone()))
             .bind(secret.map(|_| now))
             .bind(now)
+            .bind(grace)
             .execute(self.pool())
             .await
             .map_err(unique_violation)?;
@@ -223,26 +235,30 @@ impl Db {
         secret: SecretChange,
         now: i64,
     ) -> Result<bool, DbError> {
-        let secret_sql = match secret {
-            SecretChange::Keep => "",
-            SecretChange::Remove | SecretChange::Issue(_) => {
+        // The grace comes after the optional secret parameters, so its number depends on them.
+        let (secret_sql, grace_param) = match secret {
+            SecretChange::Keep => ("", 16),
+            SecretChange::Remove | SecretChange::Issue(_) => (
                 ", secret_digest = $16, secret_last4 = $17, secret_created_at = $18, \
-                 old_secret_digest = NULL, old_secret_expires_at = NULL"
-            }
+                 old_secret_digest = NULL, old_secret_expires_at = NULL",
+                19,
+            ),
         };
         let sql = format!(
             "UPDATE clients SET name = $1, name_key = $2, redirect_uris = $3, auth_method = $4, require_pkce = $5, \
              scope = $6, description = $7, version = $8, access_lifetime_secs = $9, refresh_lifetime_secs = $10, \
-             refresh_count_limit = $11, consent = $12, rate_limit = $13, updated_at = $14{secret_sql} \
-             WHERE client_id = $15"
+             refresh_count_limit = $11, consent = $12, rate_limit = $13, updated_at = $14{secret_sql}, \
+             refresh_reuse_grace_secs = ${grace_param} WHERE client_id = $15"
         );
-        let mut q = SpecValues::of(spec)?.bind(sqlx::query(&sql)).bind(now).bind(client_id.as_str());
+        let values = SpecValues::of(spec)?;
+        let grace = values.refresh_reuse_grace_secs;
+        let mut q = values.bind(sqlx::query(&sql)).bind(now).bind(client_id.as_str());
         match secret {
             SecretChange::Keep => {}
             SecretChange::Remove => q = q.bind(None::<Vec<u8>>).bind(None::<String>).bind(None::<i64>),
             SecretChange::Issue(s) => q = q.bind(s.digest.to_vec()).bind(s.last4).bind(Some(now)),
         }
-        Ok(q.execute(self.pool()).await?.rows_affected() == 1)
+        Ok(q.bind(grace).execute(self.pool()).await?.rows_affected() == 1)
     }
 
     /// Deletes the client; what was issued to it goes with it (foreign keys cascade).

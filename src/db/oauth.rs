@@ -150,11 +150,19 @@ pub struct RefreshGrant {
     pub refresh_count: i64,
     /// When the session was authorized: it never lives past the instance's longest session.
     pub created_at: i64,
+    /// With a reuse grace: the random salt from which, with the presented token, the successor
+    /// pair is derived (so the same token within the grace gets the same pair).
+    pub successor_salt: Option<String>,
 }
 
 pub enum Refreshed<R, E> {
     /// Stored; `R` is what the caller minted alongside (the token response).
     Issued(R),
+    /// A rotated token came back within its client's reuse grace: nothing new is stored; its
+    /// successor is the pair derived from the token and this salt.
+    Again {
+        salt: String,
+    },
     NotFound,
     /// A rotated refresh token came back: its whole session has been revoked.
     Reused,
@@ -436,12 +444,14 @@ impl Db {
     /// Rotates a refresh token in one transaction: counts the refresh on its session, marks the
     /// token used, lets `decide` check the refresh and mint the tokens, stores them. A refusal
     /// rolls everything back. A token already rotated revokes the whole session (RFC 9700
-    /// §4.14.2).
+    /// §4.14.2), unless it comes back within the client's `grace` (seconds): then nothing
+    /// changes and the caller re-derives the same successor ([`Refreshed::Again`]).
     pub async fn refresh<R, E>(
         &self,
         digest: &[u8],
         client_pk: i64,
         now: i64,
+        grace: Option<i64>,
         decide: impl FnOnce(&RefreshGrant) -> Result<(Issue, R), E>,
     ) -> Result<Refreshed<R, E>, DbError> {
         let _turn = self.write_turn().await;
@@ -461,13 +471,36 @@ impl Db {
         if grant_client != client_pk {
             return Ok(Refreshed::NotFound);
         }
+        let salt = grace.map(|_| crate::auth::token::random_token());
         let token: Option<(Scope, Option<i64>)> = sqlx::query_as(
-            "UPDATE tokens SET rotated = 1 WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at",
+            "UPDATE tokens SET rotated = 1, rotated_at = $2, successor_salt = $3 \
+             WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at",
         )
         .bind(digest)
+        .bind(now)
+        .bind(salt.as_ref().map(|s| s.as_bytes().to_vec()))
         .fetch_optional(&mut *tx)
         .await?;
         let Some((token_scope, token_expires_at)) = token else {
+            if let Some(grace) = grace {
+                let rotated: Option<(Option<i64>, Option<Vec<u8>>)> =
+                    sqlx::query_as("SELECT rotated_at, successor_salt FROM tokens WHERE digest = $1")
+                        .bind(digest)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some((Some(at), Some(salt))) = rotated
+                    && now - at <= grace
+                    && let Ok(salt) = String::from_utf8(salt)
+                {
+                    // Not a new refresh: the count goes back as it was.
+                    sqlx::query("UPDATE grants SET refresh_count = refresh_count - 1 WHERE id = $1")
+                        .bind(grant_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(Refreshed::Again { salt });
+                }
+            }
             sqlx::query("DELETE FROM grants WHERE id = $1").bind(grant_id).execute(&mut *tx).await?;
             tx.commit().await?;
             return Ok(Refreshed::Reused);
@@ -475,7 +508,12 @@ impl Db {
         if token_expires_at.is_some_and(|e| e <= now) {
             return Ok(Refreshed::NotFound);
         }
-        let (tokens, minted) = match decide(&RefreshGrant { scope: token_scope, refresh_count, created_at }) {
+        let (tokens, minted) = match decide(&RefreshGrant {
+            scope: token_scope,
+            refresh_count,
+            created_at,
+            successor_salt: salt,
+        }) {
             Ok(issued) => issued,
             Err(reason) => return Ok(Refreshed::Refused(reason)),
         };
@@ -520,6 +558,25 @@ impl Db {
             api_enabled: r.api_enabled == 1,
             redirect_uris: r.redirect_uris,
         }))
+    }
+
+    /// The pair a rotation issued, found again by its digests (a refresh token reused within its
+    /// grace): the access token's scope and end, and whether the refresh token is still stored.
+    pub async fn find_successor(
+        &self,
+        access: &[u8],
+        refresh: &[u8],
+    ) -> Result<Option<(Scope, Option<i64>, bool)>, DbError> {
+        let row: Option<(Scope, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT a.scope, a.expires_at, \
+               (SELECT COUNT(*) FROM tokens r WHERE r.digest = $2 AND r.kind = 'refresh') \
+             FROM tokens a WHERE a.digest = $1 AND a.kind = 'access'",
+        )
+        .bind(access)
+        .bind(refresh)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(scope, expires_at, refresh)| (scope, expires_at, refresh == 1)))
     }
 
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {
@@ -696,6 +753,15 @@ impl Db {
                 tokio::task::yield_now().await;
             }
         }
+        // Past every grace, a salt only helps whoever holds an old token and a copy of the
+        // database: it goes.
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE tokens SET successor_salt = NULL WHERE successor_salt IS NOT NULL AND rotated_at <= $1",
+        )
+        .bind(now - i64::from(crate::domain::client::REUSE_GRACE_MAX))
+        .execute(self.pool())
+        .await?;
         Ok(removed)
     }
 }

@@ -95,12 +95,16 @@ pub fn mint(
     access_scope: Scope,
     refresh_scope: Scope,
     with_refresh: bool,
+    seed: Option<&str>,
 ) -> Minted {
-    let access = token::random_token();
+    let (access, refresh_value) = match seed {
+        Some(seed) => successor(seed),
+        None => (token::random_token(), token::random_token()),
+    };
     let access_expires = lifetimes.access.map(|s| now.saturating_add(s));
     let refresh_expires =
         now.saturating_add(lifetimes.refresh).min(session_started.saturating_add(lifetimes.session_max));
-    let refresh = (with_refresh && refresh_expires > now).then(token::random_token);
+    let refresh = (with_refresh && refresh_expires > now).then_some(refresh_value);
     let grant_expires_at = match (access_expires, &refresh) {
         (None, _) => None,
         (Some(a), Some(_)) => Some(a.max(refresh_expires)),
@@ -125,6 +129,13 @@ pub fn mint(
         },
         issue,
     }
+}
+
+/// The pair a rotation issues when the client has a reuse grace: derived from the presented
+/// refresh token and a random salt stored with it, so presenting the same token again within the
+/// grace yields the same pair, and nobody without that token can compute it.
+pub fn successor(seed: &str) -> (String, String) {
+    (token::derive("clavis-successor-access", seed), token::derive("clavis-successor-refresh", seed))
 }
 
 #[cfg(test)]
@@ -155,7 +166,7 @@ mod tests {
     fn refresh_tokens_never_outlive_the_longest_session() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
         // Authorized at 0: refreshes slide the refresh token, up to 5000 and no further.
-        let at = |now| mint(now, 0, l, Scope::ALL, Scope::ALL, true).issue;
+        let at = |now| mint(now, 0, l, Scope::ALL, Scope::ALL, true, None).issue;
         assert_eq!(at(10).refresh.unwrap().expires_at, Some(1010));
         assert_eq!(at(4500).refresh.unwrap().expires_at, Some(5000));
         assert_eq!(at(4500).grant_expires_at, Some(5000));
@@ -166,7 +177,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_tokens() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
-        let r = mint(10, 10, l, Scope::ALL, Scope::ALL, true).response;
+        let r = mint(10, 10, l, Scope::ALL, Scope::ALL, true, None).response;
         let shown = format!("{r:?} {r:#?}");
         let refresh = r.refresh_token.clone().unwrap();
         assert!(!shown.contains(&r.access_token) && !shown.contains(&refresh), "{shown}");
@@ -225,7 +236,7 @@ mod tests {
     #[test]
     fn minted_tokens_are_distinct_and_only_digests_are_stored() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
-        let m = mint(10, 10, l, Scope::READ, Scope::ALL, true);
+        let m = mint(10, 10, l, Scope::READ, Scope::ALL, true, None);
         let refresh = m.response.refresh_token.clone().unwrap();
         assert_ne!(m.response.access_token, refresh);
         assert_eq!(m.issue.access.digest, token::digest(&m.response.access_token));
@@ -235,7 +246,7 @@ mod tests {
         assert_eq!(m.issue.grant_expires_at, Some(1010));
         assert_eq!((m.response.expires_in, m.response.scope), (Some(100), Scope::READ));
 
-        let never = mint(10, 10, Lifetimes { access: None, ..l }, Scope::READ, Scope::READ, false);
+        let never = mint(10, 10, Lifetimes { access: None, ..l }, Scope::READ, Scope::READ, false, None);
         assert!(never.response.refresh_token.is_none() && never.issue.refresh.is_none());
         assert_eq!((never.issue.grant_expires_at, never.response.expires_in), (None, None));
         let json = serde_json::to_value(&never.response).unwrap();

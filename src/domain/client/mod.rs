@@ -17,7 +17,8 @@ pub use auth::{AuthMethod, ClientAuth, ClientAuthError, Pkce, SecretMethod};
 pub use list::{ClientPage, ClientSummary, ListQuery, SortKey, StateFilter, percent_encode};
 pub use name::{ClientName, ClientNameError};
 pub use options::{
-    AccessLifetime, ClientScope, OptionError, RefreshCount, RefreshLifetime, SecretGrace, SecretGraceError,
+    AccessLifetime, ClientScope, OptionError, REUSE_GRACE_MAX, RefreshCount, RefreshLifetime, SecretGrace,
+    SecretGraceError,
 };
 pub use record::{Client, ClientId, ClientIdError, SecretInfo};
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUris, RedirectUrisError};
@@ -41,6 +42,9 @@ pub struct ClientSpec {
     pub consent: bool,
     /// API requests per minute; `None` is unlimited.
     pub rate_limit: Option<NonZeroU32>,
+    /// Seconds within which a rotated refresh token may come back and get the same successor
+    /// instead of revoking its session (lost responses, two tabs); `None`: off (the default).
+    pub refresh_reuse_grace: Option<NonZeroU32>,
 }
 
 /// The fields of the client form, each of which can carry its own error.
@@ -57,6 +61,7 @@ pub enum Field {
     AccessLifetime,
     RefreshLifetime,
     RefreshCount,
+    RefreshReuseGrace,
     Consent,
     RateLimit,
 }
@@ -74,6 +79,7 @@ impl Field {
             Field::AccessLifetime => "Access token lifetime",
             Field::RefreshLifetime => "Refresh token lifetime",
             Field::RefreshCount => "Refresh count",
+            Field::RefreshReuseGrace => "Refresh token reuse grace",
             Field::Consent => "Show allow/deny screen",
             Field::RateLimit => "Rate limit",
         }
@@ -92,6 +98,7 @@ impl Field {
             Field::AccessLifetime => "--access-token-lifetime",
             Field::RefreshLifetime => "--refresh-token-lifetime",
             Field::RefreshCount => "--refresh-count",
+            Field::RefreshReuseGrace => "--refresh-reuse-grace",
             Field::Consent => "--no-consent",
             Field::RateLimit => "--rate-limit",
         }
@@ -159,6 +166,8 @@ pub struct ClientForm {
     pub consent: bool,
     /// Requests per minute; empty is unlimited.
     pub rate_limit: String,
+    /// Seconds, or empty for off.
+    pub refresh_reuse_grace: String,
 }
 
 impl Default for ClientForm {
@@ -181,6 +190,7 @@ impl Default for ClientForm {
             refresh_count_limit: String::new(),
             consent: true,
             rate_limit: String::new(),
+            refresh_reuse_grace: String::new(),
         }
     }
 }
@@ -225,6 +235,8 @@ impl ClientForm {
         .map_err(|e| errors.add(Field::RefreshCount, labelled(Field::RefreshCount, e)));
         let rate_limit = options::parse_rate_limit(&self.rate_limit)
             .map_err(|e| errors.add(Field::RateLimit, labelled(Field::RateLimit, e)));
+        let refresh_reuse_grace = options::parse_reuse_grace(&self.refresh_reuse_grace)
+            .map_err(|e| errors.add(Field::RefreshReuseGrace, labelled(Field::RefreshReuseGrace, e)));
         match (
             name,
             redirect_uris,
@@ -236,6 +248,7 @@ impl ClientForm {
             refresh_lifetime,
             refresh_count,
             rate_limit,
+            refresh_reuse_grace,
         ) {
             (
                 Ok(name),
@@ -248,6 +261,7 @@ impl ClientForm {
                 Ok(refresh_lifetime),
                 Ok(refresh_count),
                 Ok(rate_limit),
+                Ok(refresh_reuse_grace),
             ) if errors.is_empty() => Ok(ClientSpec {
                 name,
                 redirect_uris,
@@ -260,6 +274,7 @@ impl ClientForm {
                 refresh_count,
                 consent: self.consent,
                 rate_limit,
+                refresh_reuse_grace,
             }),
             _ => Err(errors),
         }
@@ -307,6 +322,7 @@ impl ClientForm {
             refresh_count_limit,
             consent: spec.consent,
             rate_limit: spec.rate_limit.map(|n| n.to_string()).unwrap_or_default(),
+            refresh_reuse_grace: spec.refresh_reuse_grace.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 }

@@ -81,6 +81,8 @@ pub enum OptionError {
     Count,
     #[error("must be a whole number of requests per minute from 1 to 2147483647, or empty for unlimited")]
     RateLimit,
+    #[error("must be a whole number of seconds from 1 to 300, or empty for off")]
+    ReuseGrace,
     #[error("must be at most {0} characters")]
     TooLong(usize),
     #[error("must not contain control characters other than line breaks")]
@@ -94,6 +96,24 @@ pub fn parse_seconds(raw: &str) -> Result<NonZeroU32, OptionError> {
 
 pub fn parse_count(raw: &str) -> Result<u32, OptionError> {
     raw.trim().parse::<u32>().ok().filter(|n| *n <= MAX_I32).ok_or(OptionError::Count)
+}
+
+/// Longest refresh reuse grace: long enough for a lost response or two tabs, short enough that a
+/// stolen refresh token is still caught.
+pub const REUSE_GRACE_MAX: u32 = 300;
+
+/// Seconds within which a used refresh token may be presented again and get the same successor;
+/// empty means off.
+pub fn parse_reuse_grace(raw: &str) -> Result<Option<NonZeroU32>, OptionError> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw == "off" {
+        return Ok(None);
+    }
+    raw.parse::<NonZeroU32>()
+        .ok()
+        .filter(|n| n.get() <= REUSE_GRACE_MAX)
+        .map(Some)
+        .ok_or(OptionError::ReuseGrace)
 }
 
 /// Requests per minute; empty means unlimited.

@@ -23,7 +23,7 @@ fn defaults_make_a_confidential_pkce_client() {
 #[test]
 fn each_bad_field_is_reported_on_that_field() {
     type Edit = fn(&mut ClientForm);
-    let cases: [(Edit, Field, &str); 16] = [
+    let cases: [(Edit, Field, &str); 18] = [
         (|f| f.name = " ".into(), Field::Name, "Name is required"),
         (|f| f.redirect_uris = "".into(), Field::RedirectUris, "at least one"),
         (|f| f.redirect_uris = "http://evil.example/cb".into(), Field::RedirectUris, "http is allowed only"),
@@ -59,6 +59,12 @@ fn each_bad_field_is_reported_on_that_field() {
         ),
         (|f| f.refresh_count = "some".into(), Field::RefreshCount, "must be"),
         (|f| f.rate_limit = "0".into(), Field::RateLimit, "Rate limit must be"),
+        (|f| f.refresh_reuse_grace = "301".into(), Field::RefreshReuseGrace, "from 1 to 300"),
+        (
+            |f| f.refresh_reuse_grace = "0".into(),
+            Field::RefreshReuseGrace,
+            "Refresh token reuse grace must be",
+        ),
         (|f| f.rate_limit = "fast".into(), Field::RateLimit, "or empty for unlimited"),
         (|f| f.name = "a\u{0}b".into(), Field::Name, "control characters"),
     ];

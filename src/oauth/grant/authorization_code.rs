@@ -78,7 +78,7 @@ pub async fn exchange(
     let outcome: Redeemed<_, CodeRefusal> = db
         .redeem_code(&token::digest(code), client.pk, now, client.settings.session_cap.get(), |c| {
             check(c, redirect_uri, verifier, public)?;
-            let minted = mint(now, now, lifetimes, c.scope, c.scope, lifetimes.refresh_token_after(0));
+            let minted = mint(now, now, lifetimes, c.scope, c.scope, lifetimes.refresh_token_after(0), None);
             Ok((minted.issue, minted.response))
         })
         .await?;

@@ -10,7 +10,7 @@ use crate::{
     domain::{Scope, ScopeError},
     oauth::{
         endpoint::{OAuthError, Params},
-        issue::{Lifetimes, TokenResponse, mint},
+        issue::{Lifetimes, TokenResponse, mint, successor},
     },
 };
 
@@ -52,6 +52,11 @@ pub fn check(
     Ok(Refresh { access, refresh: session })
 }
 
+/// What a rotation's successor is derived from: the presented token and the rotation's salt.
+fn successor_seed(presented: &str, salt: &str) -> String {
+    format!("{presented}\u{0}{salt}")
+}
+
 pub async fn exchange(
     db: &Db,
     client: &StoredClient,
@@ -62,16 +67,40 @@ pub async fn exchange(
     let requested = params.get("scope")?;
     let lifetimes = Lifetimes::of(&client.client, &client.settings);
     let allowed = client.client.spec.scope.scopes();
+    let grace = client.client.spec.refresh_reuse_grace.map(|g| i64::from(g.get()));
     let outcome = db
-        .refresh(&token::digest(refresh), client.pk, now, |g| {
+        .refresh(&token::digest(refresh), client.pk, now, grace, |g| {
             let scope = check(g, allowed, lifetimes, requested)?;
             let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
-            let minted = mint(now, g.created_at, lifetimes, scope.access, scope.refresh, with_refresh);
+            let seed = g.successor_salt.as_deref().map(|salt| successor_seed(refresh, salt));
+            let minted = mint(
+                now,
+                g.created_at,
+                lifetimes,
+                scope.access,
+                scope.refresh,
+                with_refresh,
+                seed.as_deref(),
+            );
             Ok((minted.issue, minted.response))
         })
         .await?;
     match outcome {
         Refreshed::Issued(response) => Ok(response),
+        Refreshed::Again { salt } => {
+            // The same token within the grace: the same successor, as first issued.
+            let (access, next) = successor(&successor_seed(refresh, &salt));
+            match db.find_successor(&token::digest(&access), &token::digest(&next)).await? {
+                Some((scope, expires_at, refresh_stored)) => Ok(TokenResponse {
+                    access_token: access,
+                    token_type: "Bearer",
+                    expires_in: expires_at.map(|e| (e - now).max(0)),
+                    refresh_token: refresh_stored.then_some(next),
+                    scope,
+                }),
+                None => Err(OAuthError::invalid_grant("the refresh token was already used")),
+            }
+        }
         Refreshed::NotFound => Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
         Refreshed::Reused => {
             Err(OAuthError::invalid_grant("the refresh token was already used; its session is revoked"))
@@ -91,7 +120,12 @@ mod tests {
     use super::*;
 
     fn grant(scope: &str, refresh_count: i64) -> RefreshGrant {
-        RefreshGrant { scope: Scope::parse(scope).unwrap(), refresh_count, created_at: 0 }
+        RefreshGrant {
+            scope: Scope::parse(scope).unwrap(),
+            refresh_count,
+            created_at: 0,
+            successor_salt: None,
+        }
     }
 
     #[test]

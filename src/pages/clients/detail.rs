@@ -172,6 +172,7 @@ fn Details(client: ClientView) -> impl IntoView {
                             {row("Access token lifetime", access_label(f, &c.defaults))}
                             {row("Refresh token lifetime", refresh_label(f, &c.defaults))}
                             {row("Refresh count", count_label(f))}
+                            {row("Refresh token reuse grace", if f.refresh_reuse_grace.is_empty() { "Off".to_string() } else { format!("{} seconds", f.refresh_reuse_grace) })}
                             {row("Show allow/deny screen", if f.consent { "On" } else { "Off" }.to_string())}
                             {row("Rate limit", if f.rate_limit.is_empty() { "Unlimited".to_string() } else { format!("{} requests per minute", f.rate_limit) })}
                             {row("Description", if f.description.is_empty() { "—".to_string() } else { f.description.clone() })}
