@@ -132,13 +132,10 @@ impl Issuer {
         self.0.starts_with("https://")
     }
 
-    /// `scheme://host[:port]`, what a browser sends in `Origin`.
+    /// `scheme://host[:port]`, what a browser sends in `Origin`: the issuer itself, which has no
+    /// path.
     pub fn origin(&self) -> &str {
-        let after_scheme = self.0.find("://").map_or(0, |i| i + 3);
-        match self.0[after_scheme..].find('/') {
-            Some(i) => &self.0[..after_scheme + i],
-            None => &self.0,
-        }
+        &self.0
     }
 }
 

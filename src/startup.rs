@@ -86,7 +86,7 @@ impl Application {
             db: db.clone(),
             issuer: issuer.clone(),
             limits: Arc::new(SignInLimits::new(settings.sign_in_pace)),
-            trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
+            trusted_proxies: Arc::new(settings.trusted_proxies),
             api_rate: Arc::new(ClientRateLimiter::default()),
         };
         Ok(Self { listener, router: router(state), addr, issuer, db, purge_every: settings.purge_every })

@@ -59,15 +59,10 @@ pub async fn login(
     if !admitted.wait.is_zero() {
         tokio::time::sleep(admitted.wait).await;
     }
-    let outcome = authenticate(&state, &form.username, form.password).await;
-    match outcome {
-        Ok(Some(_)) => state.limits.succeeded(&admitted),
-        // Only a checked, wrong password keeps its reservation.
-        Ok(None) => {}
-        Err(_) => state.limits.refund(&admitted),
-    }
-    match outcome {
+    // Only a checked, wrong password keeps its reservation.
+    match authenticate(&state, &form.username, form.password).await {
         Ok(Some(user_id)) => {
+            state.limits.succeeded(&admitted);
             match session::start(&state.db, user_id, &headers, state.issuer.is_https()).await {
                 Ok(secret) => with_session_cookie(Redirect::to(next.as_str()), &secret, &state),
                 Err(e) => internal_error(&e),
@@ -77,11 +72,14 @@ pub async fn login(
             tracing::info!(ip = %address, "sign-in failed");
             again(LoginProblem::Invalid)
         }
-        Err(SignInError::Hash(password::PasswordHashError::Busy)) => {
-            tracing::warn!("sign-in refused: every core is busy checking passwords");
-            again(LoginProblem::RateLimited { retry_secs: 1 })
+        Err(e) => {
+            state.limits.refund(&admitted);
+            if matches!(e, SignInError::Hash(password::PasswordHashError::Busy)) {
+                tracing::warn!("sign-in refused: every core is busy checking passwords");
+                return again(LoginProblem::RateLimited { retry_secs: 1 });
+            }
+            internal_error(&e)
         }
-        Err(e) => internal_error(&e),
     }
 }
 

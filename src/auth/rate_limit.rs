@@ -10,7 +10,7 @@ use std::{
     collections::HashMap,
     hash::{BuildHasher, RandomState},
     net::IpAddr,
-    sync::Mutex,
+    sync::{Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -18,9 +18,26 @@ const SHARDS: usize = 16;
 /// Past this many keys in one shard, finished windows are swept out.
 const SWEEP_AT: usize = 4096;
 
-pub struct FailureLimiter {
-    shards: Vec<Mutex<HashMap<String, Window>>>,
+/// String-keyed maps split over [`SHARDS`] locks, so keys rarely wait on each other.
+struct Shards<V> {
+    maps: Vec<Mutex<HashMap<String, V>>>,
     hasher: RandomState,
+}
+
+impl<V> Shards<V> {
+    fn new() -> Self {
+        Self { maps: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(), hasher: RandomState::new() }
+    }
+
+    /// The locked map holding `key`.
+    fn lock(&self, key: &str) -> MutexGuard<'_, HashMap<String, V>> {
+        let i = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
+        self.maps[i].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub struct FailureLimiter {
+    shards: Shards<Window>,
     max_failures: u32,
     window: Duration,
 }
@@ -33,17 +50,7 @@ struct Window {
 
 impl FailureLimiter {
     pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
-            max_failures,
-            window,
-        }
-    }
-
-    fn shard(&self, key: &str) -> &Mutex<HashMap<String, Window>> {
-        let i = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
-        &self.shards[i]
+        Self { shards: Shards::new(), max_failures, window }
     }
 
     /// Reserves one attempt for `key`: counts it as a failure now, in one step under the shard's
@@ -51,7 +58,7 @@ impl FailureLimiter {
     /// failures in the current window; then nothing is counted. A reserved attempt that succeeds,
     /// or is never checked, is handed back with [`Self::refund`] (or [`Self::clear`]).
     pub fn reserve(&self, key: &str, now: Instant) -> Result<u32, Duration> {
-        let mut map = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.shards.lock(key);
         if map.len() >= SWEEP_AT {
             map.retain(|_, w| now.duration_since(w.started) < self.window);
         }
@@ -68,41 +75,34 @@ impl FailureLimiter {
 
     /// Hands back one reserved attempt of `key` (it succeeded, or its password was never checked).
     pub fn refund(&self, key: &str) {
-        let mut map = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.shards.lock(key);
         if let Some(w) = map.get_mut(key) {
             w.failures = w.failures.saturating_sub(1);
         }
     }
 
     pub fn clear(&self, key: &str) {
-        self.shard(key).lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.shards.lock(key).remove(key);
     }
 }
 
 /// Spaces out the turns of one key: each turn comes `interval` after the previous one, first come
 /// first served; a turn further away than `max_wait` is not given.
 pub struct Pacer {
-    shards: Vec<Mutex<HashMap<String, Instant>>>,
-    hasher: RandomState,
+    shards: Shards<Instant>,
     interval: Duration,
     max_wait: Duration,
 }
 
 impl Pacer {
     pub fn new(interval: Duration, max_wait: Duration) -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
-            interval,
-            max_wait,
-        }
+        Self { shards: Shards::new(), interval, max_wait }
     }
 
     /// How long to wait for `key`'s next turn (the turn is taken); `Err(wait)` when that is more
     /// than `max_wait` (nothing is taken).
     pub fn turn(&self, key: &str, now: Instant) -> Result<Duration, Duration> {
-        let i = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
-        let mut map = self.shards[i].lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.shards.lock(key);
         if map.len() >= SWEEP_AT {
             map.retain(|_, next| *next > now);
         }
@@ -259,7 +259,7 @@ mod tests {
         }
         let later = t0 + Duration::from_secs(5);
         l.reserve("fresh", later).unwrap();
-        let total: usize = l.shards.iter().map(|s| s.lock().unwrap().len()).sum();
+        let total: usize = l.shards.maps.iter().map(|s| s.lock().unwrap().len()).sum();
         assert!(total < SWEEP_AT * SHARDS * 2, "{total}");
     }
 

@@ -699,9 +699,8 @@ impl Db {
             .bind(client_id)
             .execute(&mut *tx)
             .await?;
-        for table in ["authorization_codes", "authorization_requests"] {
-            let unused = if table == "authorization_codes" { " AND used = 0" } else { "" };
-            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND client_pk IN {client}{unused}"))
+        for (table, which) in [("authorization_codes", " AND used = 0"), ("authorization_requests", "")] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND client_pk IN {client}{which}"))
                 .bind(user_id)
                 .bind(client_id)
                 .execute(&mut *tx)
