@@ -12,6 +12,7 @@ use crate::{
     components::layout::Layout,
     pages::{
         account::AccountPage,
+        apis::{detail::ApiDetailPage, edit::EditApiPage, list::ApisPage, new::NewApiPage},
         clients::{detail::ClientDetailPage, edit::EditClientPage, list::ClientsPage, new::NewClientPage},
         login::LoginPage,
         not_found::NotFound,
@@ -56,6 +57,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/clients/new") view=NewClientPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients/:client_id") view=ClientDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients/:client_id/edit") view=EditClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis") view=ApisPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis/new") view=NewApiPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis/:id") view=ApiDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis/:id/edit") view=EditApiPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -3,7 +3,10 @@
 
 use std::net::SocketAddr;
 
-use crate::auth::client_addr::{CidrError, TrustedProxies};
+use crate::{
+    auth::client_addr::{CidrError, TrustedProxies},
+    domain::api::ApiIdentifier,
+};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/clavis.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -87,7 +90,7 @@ impl Settings {
 /// either: Clavis serves its endpoints, pages and cookies at the root of its host (one issuer per
 /// host), and its metadata at `/.well-known/oauth-authorization-server` (RFC 8414 §3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuer(String);
+pub struct Issuer(String, ApiIdentifier);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IssuerError {
@@ -117,11 +120,21 @@ impl Issuer {
         if !path.trim_end_matches('/').is_empty() {
             return Err(IssuerError::Path);
         }
-        Ok(Self(raw.trim_end_matches('/').to_string()))
+        Ok(Self::new(raw.trim_end_matches('/').to_string()))
     }
 
     pub fn from_addr(addr: SocketAddr) -> Self {
-        Self(format!("http://{addr}"))
+        Self::new(format!("http://{addr}"))
+    }
+
+    fn new(url: String) -> Self {
+        let api = ApiIdentifier::builtin(&url);
+        Self(url, api)
+    }
+
+    /// The built-in API's identifier: `{issuer}/api/v1`.
+    pub fn builtin_api(&self) -> &ApiIdentifier {
+        &self.1
     }
 
     pub fn as_str(&self) -> &str {

@@ -508,7 +508,7 @@ async fn privileges_follow_the_clients_current_scope() {
     let view = registry::get(&db, &id(&client)).await.unwrap();
     let mut form = clavis::domain::client::ClientForm::from_spec(&view.spec);
     form.scope = "read".into();
-    registry::update(&db, &id(&client), &form).await.unwrap();
+    registry::update(&db, &id(&client), &form, &app.builtin()).await.unwrap();
     // Tokens already out lose write at once: at the API and in introspection.
     let current = str_of(&first, "access_token");
     let res = app.api_patch(current, r#"{"display_name": "B"}"#).await;
@@ -534,7 +534,7 @@ async fn privileges_follow_the_clients_current_scope() {
 
     // Widening the client again does not widen the session: that takes a new consent.
     form.scope = "full".into();
-    registry::update(&db, &id(&client), &form).await.unwrap();
+    registry::update(&db, &id(&client), &form, &app.builtin()).await.unwrap();
     db.close().await;
     let (status, third) = app.refresh(&client, str_of(&second, "refresh_token")).await;
     assert_eq!((status.as_u16(), &third["scope"]), (200, &serde_json::json!("read")), "{third}");
@@ -635,7 +635,7 @@ async fn the_consent_decision_rechecks_the_client() {
     let view = registry::get(&db, &id(&old)).await.unwrap();
     let mut form = clavis::domain::client::ClientForm::from_spec(&view.spec);
     form.redirect_uris = REDIRECT.into();
-    registry::update(&db, &id(&old), &form).await.unwrap();
+    registry::update(&db, &id(&old), &form, &app.builtin()).await.unwrap();
     let res = app.decide(&cookie, &open, "allow").await;
     assert_eq!(res.status(), 400);
     assert!(common::location(&res).is_empty(), "never sent to a URI no longer registered");

@@ -18,6 +18,10 @@ async fn db() -> (TestDb, Db) {
     (t, db)
 }
 
+fn builtin() -> clavis::domain::api::ApiIdentifier {
+    clavis::domain::api::ApiIdentifier::builtin("http://127.0.0.1:3000")
+}
+
 fn form(name: &str) -> ClientForm {
     ClientForm {
         name: name.into(),
@@ -29,7 +33,7 @@ fn form(name: &str) -> ClientForm {
 #[tokio::test]
 async fn create_stores_only_a_digest_of_the_secret() {
     let (_t, db) = db().await;
-    let (client, secret) = registry::create(&db, &form("App")).await.unwrap();
+    let (client, secret) = registry::create(&db, &form("App"), &builtin()).await.unwrap();
     let secret = secret.expect("confidential clients get a secret");
     assert_eq!(secret.expose().len(), 43, "256 bits, URL-safe");
     assert!(client.client_id.as_str().len() >= 22, "128 bits");
@@ -54,7 +58,7 @@ async fn create_stores_only_a_digest_of_the_secret() {
 async fn public_clients_have_no_secret_and_none_needs_pkce() {
     let (_t, db) = db().await;
     let public = ClientForm { auth_method: "none".into(), ..form("SPA") };
-    let (client, secret) = registry::create(&db, &public).await.unwrap();
+    let (client, secret) = registry::create(&db, &public, &builtin()).await.unwrap();
     assert!(secret.is_none());
     assert!(client.secret.is_none());
     assert!(matches!(
@@ -63,14 +67,17 @@ async fn public_clients_have_no_secret_and_none_needs_pkce() {
     ));
 
     let bad = ClientForm { auth_method: "none".into(), require_pkce: false, ..form("Bad") };
-    match registry::create(&db, &bad).await {
+    match registry::create(&db, &bad, &builtin()).await {
         Err(RegistryError::Invalid(e)) => {
             assert!(e.get(Field::AuthMethod).is_some() && e.get(Field::RequirePkce).is_some())
         }
         other => panic!("{other:?}"),
     }
     let edit = ClientForm { require_pkce: false, ..ClientForm::from_spec(&client.spec) };
-    assert!(matches!(registry::update(&db, &client.client_id, &edit).await, Err(RegistryError::Invalid(_))));
+    assert!(matches!(
+        registry::update(&db, &client.client_id, &edit, &builtin()).await,
+        Err(RegistryError::Invalid(_))
+    ));
     assert_eq!(registry::list(&db, &ListQuery::default()).await.unwrap().total, 1, "nothing else written");
 }
 
@@ -78,7 +85,9 @@ async fn public_clients_have_no_secret_and_none_needs_pkce() {
 async fn the_database_refuses_none_without_pkce_whoever_writes() {
     let (_t, db) = db().await;
     let (client, _) =
-        registry::create(&db, &ClientForm { auth_method: "none".into(), ..form("SPA") }).await.unwrap();
+        registry::create(&db, &ClientForm { auth_method: "none".into(), ..form("SPA") }, &builtin())
+            .await
+            .unwrap();
     let forced = sqlx::query("UPDATE clients SET require_pkce = 0 WHERE client_id = $1")
         .bind(client.client_id.as_str())
         .execute(db.pool())
@@ -111,14 +120,14 @@ async fn the_database_refuses_none_without_pkce_whoever_writes() {
 #[tokio::test]
 async fn switching_auth_method_removes_or_issues_the_secret() {
     let (_t, db) = db().await;
-    let (client, first) = registry::create(&db, &form("App")).await.unwrap();
+    let (client, first) = registry::create(&db, &form("App"), &builtin()).await.unwrap();
     let id = client.client_id.clone();
     let to_public = ClientForm { auth_method: "none".into(), ..ClientForm::from_spec(&client.spec) };
-    let (public, none) = registry::update(&db, &id, &to_public).await.unwrap();
+    let (public, none) = registry::update(&db, &id, &to_public, &builtin()).await.unwrap();
     assert!(none.is_none() && public.secret.is_none());
     let back =
         ClientForm { auth_method: "client_secret_basic".into(), ..ClientForm::from_spec(&public.spec) };
-    let (confidential, issued) = registry::update(&db, &id, &back).await.unwrap();
+    let (confidential, issued) = registry::update(&db, &id, &back, &builtin()).await.unwrap();
     let issued = issued.expect("a new secret, shown once");
     assert_ne!(issued.expose(), first.unwrap().expose());
     assert_eq!(confidential.secret.unwrap().last4, issued.expose()[39..]);
@@ -127,7 +136,7 @@ async fn switching_auth_method_removes_or_issues_the_secret() {
 #[tokio::test]
 async fn regenerate_with_and_without_grace() {
     let (_t, db) = db().await;
-    let (client, _) = registry::create(&db, &form("App")).await.unwrap();
+    let (client, _) = registry::create(&db, &form("App"), &builtin()).await.unwrap();
     let id = client.client_id;
     let (c, s1) = registry::regenerate_secret(&db, &id, SecretGrace::OneHour).await.unwrap();
     let until = c.secret.as_ref().and_then(|s| s.previous_valid_until).expect("grace period");
@@ -147,11 +156,11 @@ async fn regenerate_with_and_without_grace() {
 #[tokio::test]
 async fn edits_never_resurrect_a_deleted_client() {
     let (_t, db) = db().await;
-    let (client, _) = registry::create(&db, &form("App")).await.unwrap();
+    let (client, _) = registry::create(&db, &form("App"), &builtin()).await.unwrap();
     let id = client.client_id.clone();
     registry::delete(&db, &id).await.unwrap();
     let edit = ClientForm { name: "Renamed".into(), ..ClientForm::from_spec(&client.spec) };
-    assert!(matches!(registry::update(&db, &id, &edit).await, Err(RegistryError::NotFound)));
+    assert!(matches!(registry::update(&db, &id, &edit, &builtin()).await, Err(RegistryError::NotFound)));
     assert!(matches!(registry::set_active(&db, &id, false).await, Err(RegistryError::NotFound)));
     assert!(matches!(registry::get(&db, &id).await, Err(RegistryError::NotFound)));
     assert!(matches!(registry::delete(&db, &id).await, Err(RegistryError::NotFound)));
@@ -168,7 +177,7 @@ async fn list_searches_filters_sorts_and_pages() {
     let mut ids = Vec::new();
     for i in 0..60 {
         let name = if i % 10 == 0 { format!("Special_{i:02}") } else { format!("App {i:02}") };
-        let (c, _) = registry::create(&db, &form(&name)).await.unwrap();
+        let (c, _) = registry::create(&db, &form(&name), &builtin()).await.unwrap();
         if i % 3 == 0 {
             registry::set_active(&db, &c.client_id, false).await.unwrap();
         }

@@ -11,6 +11,21 @@ use crate::domain::{
     settings::InstanceSettings,
 };
 
+/// A registered API, as the client form offers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiOption {
+    pub identifier: String,
+    pub name: String,
+    pub active: bool,
+}
+
+/// What the add page needs: the instance settings "global" stands for, and the APIs to choose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormContext {
+    pub defaults: InstanceSettings,
+    pub apis: Vec<ApiOption>,
+}
+
 /// A client as the admin pages show it. Never holds the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientView {
@@ -25,6 +40,8 @@ pub struct ClientView {
     pub token_endpoint: String,
     /// The instance settings that "global" stands for, as they are now.
     pub defaults: InstanceSettings,
+    /// The registered APIs, for the edit form.
+    pub api_options: Vec<ApiOption>,
 }
 
 /// A client together with a secret that is shown now and never again. `Debug` hides it.
@@ -53,35 +70,48 @@ mod server {
         startup::AppState,
     };
 
-    /// The instance settings, read now (the CLI may have changed them).
-    pub async fn defaults(state: &AppState) -> Result<InstanceSettings, ApiError> {
-        state.db.settings().await.map_err(|e| fail(ApiError::internal(e)))
+    /// The instance settings and the registered APIs, read now (the CLI may have changed them).
+    pub async fn defaults(state: &AppState) -> Result<FormContext, ApiError> {
+        let defaults = state.db.settings().await.map_err(|e| fail(ApiError::internal(e)))?;
+        let apis = state
+            .db
+            .all_apis(state.issuer.builtin_api())
+            .await
+            .map_err(|e| fail(ApiError::internal(e)))?
+            .into_iter()
+            .map(|a| ApiOption { identifier: a.identifier, name: a.name, active: a.active })
+            .collect();
+        Ok(FormContext { defaults, apis })
     }
 
-    /// `defaults` are read before any change is made, so a failed read never loses a secret
-    /// that was just issued.
-    pub fn view(state: &AppState, c: Client, defaults: InstanceSettings) -> ClientView {
+    /// `context` is read before any change is made, so a failed read never loses a secret that
+    /// was just issued. The form (with the client's APIs) is read after.
+    pub async fn view(state: &AppState, c: Client, context: FormContext) -> ClientView {
         let issuer = state.issuer.as_str();
+        let form = crate::registry::form_of(&state.db, &c, state.issuer.builtin_api())
+            .await
+            .unwrap_or_else(|_| ClientForm::from_spec(&c.spec));
         ClientView {
             client_id: c.client_id.to_string(),
-            form: ClientForm::from_spec(&c.spec),
+            form,
             active: c.active,
             secret: c.secret,
             created_at: c.created_at,
             updated_at: c.updated_at,
             authorization_endpoint: format!("{issuer}/oauth2/authorize"),
             token_endpoint: format!("{issuer}/oauth2/token"),
-            defaults,
+            defaults: context.defaults,
+            api_options: context.apis,
         }
     }
 
-    pub fn with_secret(
+    pub async fn with_secret(
         state: &AppState,
         c: Client,
         s: Option<PlainSecret>,
-        defaults: InstanceSettings,
+        context: FormContext,
     ) -> WithSecret {
-        WithSecret { client: view(state, c, defaults), secret: s.map(|s| s.expose().to_string()) }
+        WithSecret { client: view(state, c, context).await, secret: s.map(|s| s.expose().to_string()) }
     }
 
     pub fn id(raw: &str) -> Result<ClientId, ApiError> {
@@ -110,12 +140,12 @@ pub async fn get_client(client_id: String) -> Result<ClientView, ApiError> {
     let defaults = server::defaults(&state).await?;
     let client =
         crate::registry::get(&state.db, &server::id(&client_id)?).await.map_err(server::registry_error)?;
-    Ok(server::view(&state, client, defaults))
+    Ok(server::view(&state, client, defaults).await)
 }
 
-/// The instance settings a new client's "global" choices stand for.
+/// The instance settings a new client's "global" choices stand for, and the APIs to choose.
 #[server(endpoint = "clients/defaults", input = Json)]
-pub async fn client_defaults() -> Result<InstanceSettings, ApiError> {
+pub async fn client_defaults() -> Result<FormContext, ApiError> {
     let state = super::guard::admin().await?;
     server::defaults(&state).await
 }
@@ -124,8 +154,10 @@ pub async fn client_defaults() -> Result<InstanceSettings, ApiError> {
 pub async fn create_client(csrf: String, form: ClientForm) -> Result<WithSecret, ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
     let defaults = server::defaults(&state).await?;
-    let (client, secret) = crate::registry::create(&state.db, &form).await.map_err(server::registry_error)?;
-    Ok(server::with_secret(&state, client, secret, defaults))
+    let (client, secret) = crate::registry::create(&state.db, &form, state.issuer.builtin_api())
+        .await
+        .map_err(server::registry_error)?;
+    Ok(server::with_secret(&state, client, secret, defaults).await)
 }
 
 #[server(endpoint = "clients/update", input = Json)]
@@ -137,9 +169,10 @@ pub async fn update_client(
     let state = super::guard::admin_change(&csrf).await?;
     let defaults = server::defaults(&state).await?;
     let id = server::id(&client_id)?;
-    let (client, secret) =
-        crate::registry::update(&state.db, &id, &form).await.map_err(server::registry_error)?;
-    Ok(server::with_secret(&state, client, secret, defaults))
+    let (client, secret) = crate::registry::update(&state.db, &id, &form, state.issuer.builtin_api())
+        .await
+        .map_err(server::registry_error)?;
+    Ok(server::with_secret(&state, client, secret, defaults).await)
 }
 
 #[server(endpoint = "clients/set_active", input = Json)]
@@ -152,7 +185,7 @@ pub async fn set_client_active(
     let defaults = server::defaults(&state).await?;
     let id = server::id(&client_id)?;
     let client = crate::registry::set_active(&state.db, &id, active).await.map_err(server::registry_error)?;
-    Ok(server::view(&state, client, defaults))
+    Ok(server::view(&state, client, defaults).await)
 }
 
 #[server(endpoint = "clients/regenerate_secret", input = Json)]
@@ -169,7 +202,7 @@ pub async fn regenerate_client_secret(
         SecretGrace::parse(&grace).map_err(|e| super::guard::fail(ApiError::BadRequest(e.to_string())))?;
     let (client, secret) =
         crate::registry::regenerate_secret(&state.db, &id, grace).await.map_err(server::registry_error)?;
-    Ok(server::with_secret(&state, client, Some(secret), defaults))
+    Ok(server::with_secret(&state, client, Some(secret), defaults).await)
 }
 
 #[server(endpoint = "clients/delete", input = Json)]
@@ -194,6 +227,7 @@ mod tests {
             authorization_endpoint: String::new(),
             token_endpoint: String::new(),
             defaults: InstanceSettings::default(),
+            api_options: Vec::new(),
         };
         let issued = WithSecret { client, secret: Some("the-new-secret-value".into()) };
         let shown = format!("{issued:?} {issued:#?}");

@@ -6,7 +6,7 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::client::FieldErrors;
+use crate::domain::{api::ApiFieldErrors, client::FieldErrors};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ApiError {
@@ -18,10 +18,14 @@ pub enum ApiError {
     Csrf,
     #[error("Please correct the fields marked below.")]
     Invalid(FieldErrors),
+    #[error("Please correct the fields marked below.")]
+    InvalidApi(ApiFieldErrors),
     #[error("{0}")]
     BadRequest(String),
     #[error("This client no longer exists.")]
     NotFound,
+    #[error("This API no longer exists.")]
+    ApiNotFound,
     #[error("This client uses authentication method none: it has no secret.")]
     NoSecret,
     #[error("Something went wrong on the server. Please try again.")]
@@ -36,9 +40,9 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => 401,
             ApiError::Forbidden | ApiError::Csrf => 403,
-            ApiError::NotFound => 404,
+            ApiError::NotFound | ApiError::ApiNotFound => 404,
             ApiError::BadRequest(_) => 400,
-            ApiError::Invalid(_) | ApiError::NoSecret => 422,
+            ApiError::Invalid(_) | ApiError::InvalidApi(_) | ApiError::NoSecret => 422,
             ApiError::Internal | ApiError::Transport(_) => 500,
         }
     }

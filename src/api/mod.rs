@@ -2,6 +2,7 @@
 //! name under `/api/`, and each checks its caller itself.
 
 pub mod account;
+pub mod apis;
 pub mod clients;
 mod error;
 #[cfg(feature = "ssr")]

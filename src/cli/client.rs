@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::CliError;
 use crate::domain::time::format_utc;
 use crate::{
-    db::Db,
+    db::{Db, apis::ApiRef},
+    domain::api::ApiIdentifier,
     domain::client::{
         AccessLifetime, Client, ClientForm, ClientId, FieldErrors, ListQuery, RefreshCount, RefreshLifetime,
         SecretGrace, StateFilter,
@@ -141,6 +142,12 @@ pub struct ClientFields {
     /// revoking its session; 'off' (the default) for none.
     #[arg(long, allow_hyphen_values = true)]
     refresh_reuse_grace: Option<String>,
+    /// Limit the client to this API (its identifier); repeat for several. Default: any active API.
+    #[arg(long = "api", conflicts_with = "any_api")]
+    apis: Vec<String>,
+    /// Lift the limit: the client may ask for any active API.
+    #[arg(long)]
+    any_api: bool,
 }
 
 impl ClientFields {
@@ -198,6 +205,11 @@ impl ClientFields {
         if let Some(v) = self.refresh_reuse_grace {
             form.refresh_reuse_grace = if v == "off" { String::new() } else { v };
         }
+        if self.any_api {
+            form.apis = None;
+        } else if !self.apis.is_empty() {
+            form.apis = Some(self.apis);
+        }
         Ok(form)
     }
 }
@@ -229,11 +241,11 @@ pub fn precheck(command: &ClientCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn run(db: &Db, command: ClientCommand) -> Result<(), CliError> {
+pub async fn run(db: &Db, command: ClientCommand, builtin: &ApiIdentifier) -> Result<(), CliError> {
     match command {
         ClientCommand::Add { fields, json } => {
             let form = fields.apply(ClientForm::default())?;
-            let (client, secret) = registry::create(db, &form).await.map_err(registry_error)?;
+            let (client, secret) = registry::create(db, &form, builtin).await.map_err(registry_error)?;
             print_created(&client, secret.as_ref(), json);
         }
         ClientCommand::List { search, state, page, per_page, json } => {
@@ -271,16 +283,21 @@ pub async fn run(db: &Db, command: ClientCommand) -> Result<(), CliError> {
         }
         ClientCommand::Show { client_id, json } => {
             let client = registry::get(db, &parse_id(&client_id)?).await.map_err(registry_error)?;
-            print_client(&client, json);
+            let apis = registry::client_apis(db, &client.client_id, builtin).await.map_err(registry_error)?;
+            print_client(&client, apis.as_deref(), json);
         }
         ClientCommand::Update { client_id, fields, json } => {
             let id = parse_id(&client_id)?;
             let current = registry::get(db, &id).await.map_err(registry_error)?;
-            let form = fields.apply(ClientForm::from_spec(&current.spec))?;
-            let (client, secret) = registry::update(db, &id, &form).await.map_err(registry_error)?;
+            let form =
+                fields.apply(registry::form_of(db, &current, builtin).await.map_err(registry_error)?)?;
+            let (client, secret) = registry::update(db, &id, &form, builtin).await.map_err(registry_error)?;
             match secret {
                 Some(s) => print_created(&client, Some(&s), json),
-                None => print_client(&client, json),
+                None => {
+                    let apis = registry::client_apis(db, &id, builtin).await.map_err(registry_error)?;
+                    print_client(&client, apis.as_deref(), json);
+                }
             }
         }
         ClientCommand::Delete { client_id, json } => {
@@ -351,9 +368,10 @@ fn print_created(client: &Client, secret: Option<&PlainSecret>, json: bool) {
     }
 }
 
-pub fn client_json(c: &Client) -> Value {
+pub fn client_json(c: &Client, apis: Option<&[ApiRef]>) -> Value {
     let s = &c.spec;
     json!({
+        "apis": apis.map(|list| list.iter().map(|a| a.identifier.as_str()).collect::<Vec<_>>()),
         "client_id": c.client_id.as_str(),
         "name": s.name.as_str(),
         "redirect_uris": s.redirect_uris.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
@@ -387,9 +405,9 @@ pub fn client_json(c: &Client) -> Value {
     })
 }
 
-fn print_client(c: &Client, json: bool) {
+fn print_client(c: &Client, apis: Option<&[ApiRef]>, json: bool) {
     if json {
-        println!("{}", client_json(c));
+        println!("{}", client_json(c, apis));
         return;
     }
     let s = &c.spec;
@@ -406,6 +424,20 @@ fn print_client(c: &Client, json: bool) {
         println!("secret:         ****{} (created {})", secret.last4, format_utc(secret.created_at));
         if let Some(until) = secret.previous_valid_until {
             println!("                the previous secret works until {}", format_utc(until));
+        }
+    }
+    match apis {
+        None => println!("APIs:           any active API"),
+        Some([]) => println!("APIs:           none (every API it was limited to was deleted)"),
+        Some(list) => {
+            for (i, a) in list.iter().enumerate() {
+                println!(
+                    "{}{} ({})",
+                    if i == 0 { "APIs:           " } else { "                " },
+                    a.identifier,
+                    a.name
+                );
+            }
         }
     }
     println!("consent screen: {}", if s.consent { "shown" } else { "off" });

@@ -1,8 +1,9 @@
 //! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`,
-//! `clavis settings`.
+//! `clavis api ...`, `clavis settings`.
 //! Bad input gets a one-line error naming the field on stderr and exit code 2, and nothing is
 //! written.
 
+mod api;
 mod client;
 mod settings;
 
@@ -11,7 +12,7 @@ use std::{io::Read, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 use crate::{
-    config::Settings,
+    config::{Issuer, Settings},
     db::{Db, DbError},
     domain::{Password, Role, Username},
     startup::Application,
@@ -38,6 +39,9 @@ enum Command {
     /// Manage OAuth2 clients.
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Manage registered APIs (resource servers) whose tokens Clavis issues.
+    #[command(subcommand)]
+    Api(api::ApiCommand),
     /// Show or change the instance-wide settings.
     Settings {
         #[command(subcommand)]
@@ -89,6 +93,7 @@ pub async fn run() -> ExitCode {
                 user_add(settings, &username, admin).await
             }
             Command::Client(command) => client_command(settings, command).await,
+            Command::Api(command) => api_command(settings, command).await,
             Command::Settings { command } => {
                 settings_command(settings, command.unwrap_or(settings::SettingsCommand::Show { json: false }))
                     .await
@@ -130,8 +135,20 @@ async fn migrate(settings: Settings) -> Result<(), CliError> {
 async fn client_command(settings: Settings, command: client::ClientCommand) -> Result<(), CliError> {
     // Bad input is refused before the database is opened (or created).
     client::precheck(&command)?;
+    let issuer = settings.issuer.clone().unwrap_or_else(|| Issuer::from_addr(settings.site_addr));
     let db = open_db(&settings).await?;
-    let result = client::run(&db, command).await;
+    let result = client::run(&db, command, issuer.builtin_api()).await;
+    db.close().await;
+    result
+}
+
+async fn api_command(settings: Settings, command: api::ApiCommand) -> Result<(), CliError> {
+    // Bad input is refused before the database is opened (or created).
+    api::precheck(&command)?;
+    // The built-in API's identifier follows the issuer the server would use.
+    let issuer = settings.issuer.clone().unwrap_or_else(|| Issuer::from_addr(settings.site_addr));
+    let db = open_db(&settings).await?;
+    let result = api::run(&db, command, issuer.builtin_api()).await;
     db.close().await;
     result
 }

@@ -6,7 +6,10 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api::{ApiError, clients::WithSecret},
+    api::{
+        ApiError,
+        clients::{ApiOption, WithSecret},
+    },
     components::secret_notice::IssuedSecret,
     domain::{
         client::{ClientForm, Field, FieldErrors},
@@ -87,10 +90,11 @@ fn id(field: Field) -> &'static str {
         Field::RefreshReuseGrace => "client-refresh-reuse-grace",
         Field::Consent => "client-consent",
         Field::RateLimit => "client-rate-limit",
+        Field::Apis => "client-apis",
     }
 }
 
-const ADVANCED: [Field; 11] = [
+const ADVANCED: [Field; 12] = [
     Field::AuthMethod,
     Field::RequirePkce,
     Field::Scope,
@@ -102,6 +106,7 @@ const ADVANCED: [Field; 11] = [
     Field::RefreshReuseGrace,
     Field::Consent,
     Field::RateLimit,
+    Field::Apis,
 ];
 
 /// `server_errors` come from the last save; `on_save` gets a form that passed the checks here.
@@ -110,6 +115,8 @@ pub fn ClientFormView(
     initial: ClientForm,
     /// What "the global setting" is on this instance now.
     defaults: InstanceSettings,
+    /// The registered APIs, for limiting the client to some of them.
+    apis: Vec<ApiOption>,
     submit_label: &'static str,
     #[prop(into)] server_errors: Signal<FieldErrors>,
     #[prop(into)] pending: Signal<bool>,
@@ -250,6 +257,7 @@ pub fn ClientFormView(
                             aria-invalid=invalid(Field::RateLimit) aria-describedby=described(Field::RateLimit)/>
                         {show_err(Field::RateLimit)}
                     </div>
+                    <ApiChoice form errors apis/>
                     <div class="field">
                         <label for=id(Field::Description)>"Description"</label>
                         <textarea id=id(Field::Description) rows="2" maxlength="1000"
@@ -272,6 +280,64 @@ pub fn ClientFormView(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// Which APIs the client may ask tokens for: any active one (the default), or only those
+/// checked. A client whose listed APIs were all deleted shows "Only these" with none checked.
+#[component]
+fn ApiChoice(form: RwSignal<ClientForm>, errors: Memo<FieldErrors>, apis: Vec<ApiOption>) -> impl IntoView {
+    let err = move || errors.with(|e| e.get(Field::Apis).map(str::to_string));
+    let limited = move || form.with(|f| f.apis.is_some());
+    let toggle = move |identifier: String, on: bool| {
+        form.update(|f| {
+            let list = f.apis.get_or_insert_with(Vec::new);
+            list.retain(|i| *i != identifier);
+            if on {
+                list.push(identifier);
+            }
+        });
+    };
+    view! {
+        <fieldset class="field" id=id(Field::Apis)>
+            <legend>"APIs this client may ask tokens for"</legend>
+            <span class="choice">
+                <input type="radio" id="apis-any" name="apis-mode" prop:checked=move || !limited()
+                    on:change=move |_| form.update(|f| f.apis = None)/>
+                <label for="apis-any">"Any active API"</label>
+            </span>
+            <span class="choice">
+                <input type="radio" id="apis-only" name="apis-mode" prop:checked=limited
+                    on:change=move |_| form.update(|f| if f.apis.is_none() { f.apis = Some(Vec::new()) })/>
+                <label for="apis-only">"Only these:"</label>
+            </span>
+            <ul class="plain api-choices">
+                {apis
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, api)| {
+                        let input_id = format!("api-choice-{i}");
+                        let identifier = api.identifier.clone();
+                        let checked = {
+                            let identifier = identifier.clone();
+                            move || form.with(|f| f.apis.as_ref().is_some_and(|l| l.contains(&identifier)))
+                        };
+                        view! {
+                            <li class="field-check">
+                                <input type="checkbox" id=input_id.clone() prop:checked=checked
+                                    on:change=move |ev| toggle(identifier.clone(), event_target_checked(&ev))/>
+                                <label for=input_id>
+                                    {api.name.clone()} " " <code>{api.identifier.clone()}</code>
+                                    {(!api.active).then_some(" (inactive)")}
+                                </label>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <p class="hint">"A request naming another API gets invalid_target. Without resource, such a client gets tokens for its listed APIs."</p>
+            {move || err().map(|m| view! { <p class="field-error" id=format!("{}-error", id(Field::Apis))>{m}</p> })}
+        </fieldset>
     }
 }
 

@@ -1,4 +1,4 @@
-//! The frame of every page: top navigation (Clients, the signed-in user, Sign out) and main area.
+//! The frame of every page: top navigation (Clients, APIs, the signed-in user, Sign out) and main area.
 //! It loads the viewer once and shares it with the pages through context.
 
 use leptos::prelude::*;
@@ -56,7 +56,10 @@ pub fn Layout(children: Children) -> impl IntoView {
 fn NavUser(user: crate::api::viewer::ViewerUser) -> impl IntoView {
     view! {
         <ul class="nav-links">
-            {user.is_admin.then(|| view! { <li><a href="/admin/clients">"Clients"</a></li> })}
+            {user.is_admin.then(|| view! {
+                <li><a href="/admin/clients">"Clients"</a></li>
+                <li><a href="/admin/apis">"APIs"</a></li>
+            })}
         </ul>
         <div class="nav-user">
             <a href="/account" class="nav-username" title="Your account">{user.username}</a>

@@ -1,5 +1,6 @@
 //! Reusable views.
 
+pub mod api_form;
 pub mod client_form;
 pub mod clipboard;
 pub mod layout;

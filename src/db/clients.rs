@@ -402,7 +402,7 @@ impl ListFilter {
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
-fn escape_like(s: &str) -> String {
+pub(super) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

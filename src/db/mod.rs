@@ -2,6 +2,7 @@
 //! SQL (`$1` placeholders, BIGINT timestamps, BLOB/BYTEA digests); row structs convert into domain
 //! types before they leave this module.
 
+pub mod apis;
 pub mod clients;
 pub mod oauth;
 mod scope;

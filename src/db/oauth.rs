@@ -14,6 +14,7 @@ use super::{
 };
 use crate::domain::{
     Scope,
+    api::ApiSet,
     client::{Client, ClientScope},
     settings::InstanceSettings,
 };
@@ -27,6 +28,8 @@ pub struct StoredClient {
     pub old_secret_digest: Option<Vec<u8>>,
     pub old_secret_expires_at: Option<i64>,
     pub settings: InstanceSettings,
+    /// The APIs the client may ask tokens for; `None`: any active API.
+    pub allowed_apis: Option<ApiSet>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +39,7 @@ struct StoredClientRow {
     pk: i64,
     secret_digest: Option<Vec<u8>>,
     old_secret_digest: Option<Vec<u8>>,
+    apis: Option<ApiSet>,
     s_access: i64,
     s_refresh: i64,
     s_cap: i64,
@@ -48,7 +52,7 @@ fn stored_client_sql() -> &'static str {
     SQL.get_or_init(|| {
         let columns: Vec<String> = CLIENT_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
         format!(
-            "SELECT {}, c.id AS pk, c.secret_digest, c.old_secret_digest, \
+            "SELECT {}, c.id AS pk, c.secret_digest, c.old_secret_digest, c.apis, \
                s.access_token_lifetime_secs AS s_access, s.refresh_token_lifetime_secs AS s_refresh, \
                s.session_cap AS s_cap, s.session_max_lifetime_secs AS s_max, s.api_enabled AS s_api \
              FROM clients c CROSS JOIN settings s WHERE c.client_id = $1 AND s.id = 1",
@@ -75,6 +79,8 @@ pub struct PendingRequest {
     pub scope: Scope,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// The APIs the tokens will be for.
+    pub audience: ApiSet,
 }
 
 /// A code as stored, for the token endpoint's checks.
@@ -89,6 +95,8 @@ pub struct CodeRow {
     pub scope: Scope,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
+    /// The APIs the user granted access to.
+    pub audience: ApiSet,
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,6 +108,7 @@ struct CodeColumns {
     scope: Scope,
     code_challenge: Option<String>,
     expires_at: i64,
+    audience: ApiSet,
 }
 
 impl From<CodeColumns> for CodeRow {
@@ -112,15 +121,18 @@ impl From<CodeColumns> for CodeRow {
             scope: c.scope,
             code_challenge: c.code_challenge,
             expires_at: c.expires_at,
+            audience: c.audience,
         }
     }
 }
 
-/// A token to store: its digest, lifetime end (`None`: never) and scope.
+/// A token to store: its digest, lifetime end (`None`: never), scope and audience (for a refresh
+/// token: the APIs its session was granted).
 pub struct NewToken {
     pub digest: [u8; 32],
     pub expires_at: Option<i64>,
     pub scope: Scope,
+    pub audience: ApiSet,
 }
 
 /// The tokens a grant or refresh issues, and the session's new end.
@@ -146,6 +158,8 @@ pub enum Redeemed<R, E> {
 pub struct RefreshGrant {
     /// The refresh token's scope (the session's, or narrower).
     pub scope: Scope,
+    /// The APIs the session was granted.
+    pub audience: ApiSet,
     /// Refreshes done, this one included.
     pub refresh_count: i64,
     /// When the session was authorized: it never lives past the instance's longest session.
@@ -184,10 +198,13 @@ pub struct Bearer {
     pub api_enabled: bool,
     /// The client's redirect URIs as stored (a JSON array), for CORS.
     pub redirect_uris: String,
+    /// The APIs the token is for.
+    pub audience: ApiSet,
 }
 
 #[derive(sqlx::FromRow)]
 struct BearerRow {
+    audience: ApiSet,
     expires_at: Option<i64>,
     scope: Scope,
     client_scope: ClientScope,
@@ -226,6 +243,8 @@ pub struct TokenInfo {
     pub client_active: bool,
     pub user_id: i64,
     pub username: String,
+    /// For an access token: the APIs it is for; for a refresh token: its session's.
+    pub audience: ApiSet,
 }
 
 impl Db {
@@ -240,6 +259,7 @@ impl Db {
             secret_digest: r.secret_digest,
             old_secret_digest: r.old_secret_digest,
             old_secret_expires_at,
+            allowed_apis: r.apis,
             settings: InstanceSettings {
                 access_token_lifetime: positive("access_token_lifetime_secs", r.s_access)?,
                 refresh_token_lifetime: positive("refresh_token_lifetime_secs", r.s_refresh)?,
@@ -264,8 +284,8 @@ impl Db {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO authorization_requests (id_hash, session_hash, user_id, client_pk, redirect_uri, \
-             scope, state, code_challenge, expires_at, redirect_uri_sent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             scope, state, code_challenge, expires_at, redirect_uri_sent, audience) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id_hash)
         .bind(session_hash)
@@ -277,6 +297,7 @@ impl Db {
         .bind(req.code_challenge.as_deref())
         .bind(expires_at)
         .bind(i64::from(req.redirect_uri_sent))
+        .bind(&req.audience)
         .execute(&mut *tx)
         .await?;
         // The new one stays; of the others, those opened last (ties in the same second: any).
@@ -303,25 +324,28 @@ impl Db {
         now: i64,
     ) -> Result<Option<PendingRequest>, DbError> {
         let _turn = self.write_turn().await;
-        type Row = (i64, i64, String, i64, Scope, Option<String>, Option<String>, i64);
+        type Row = (i64, i64, String, i64, Scope, Option<String>, Option<String>, i64, ApiSet);
         let row: Option<Row> = sqlx::query_as(
             "DELETE FROM authorization_requests WHERE id_hash = $1 AND session_hash = $2 \
              RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, state, code_challenge, \
-               expires_at",
+               expires_at, audience",
         )
         .bind(id_hash)
         .bind(session_hash)
         .fetch_optional(self.pool())
         .await?;
         Ok(row.filter(|r| r.7 > now).map(
-            |(client_pk, user_id, redirect_uri, sent, scope, state, code_challenge, _)| PendingRequest {
-                client_pk,
-                user_id,
-                redirect_uri,
-                redirect_uri_sent: sent == 1,
-                scope,
-                state,
-                code_challenge,
+            |(client_pk, user_id, redirect_uri, sent, scope, state, code_challenge, _, audience)| {
+                PendingRequest {
+                    client_pk,
+                    user_id,
+                    redirect_uri,
+                    redirect_uri_sent: sent == 1,
+                    scope,
+                    state,
+                    code_challenge,
+                    audience,
+                }
             },
         ))
     }
@@ -330,7 +354,8 @@ impl Db {
         let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, scope, \
-             code_challenge, expires_at, used, redirect_uri_sent) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+             code_challenge, expires_at, used, redirect_uri_sent, audience) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
         )
         .bind(code_hash)
         .bind(code.client_pk)
@@ -340,6 +365,7 @@ impl Db {
         .bind(code.code_challenge.as_deref())
         .bind(code.expires_at)
         .bind(i64::from(code.redirect_uri_sent))
+        .bind(&code.audience)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -361,7 +387,8 @@ impl Db {
         let mut tx = self.pool().begin().await?;
         let claimed: Option<CodeColumns> = sqlx::query_as(
             "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
-             RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, expires_at",
+             RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, expires_at, \
+               audience",
         )
         .bind(code_hash)
         .fetch_optional(&mut *tx)
@@ -472,16 +499,16 @@ impl Db {
             return Ok(Refreshed::NotFound);
         }
         let salt = grace.map(|_| crate::auth::token::random_token());
-        let token: Option<(Scope, Option<i64>)> = sqlx::query_as(
+        let token: Option<(Scope, Option<i64>, ApiSet)> = sqlx::query_as(
             "UPDATE tokens SET rotated = 1, rotated_at = $2, successor_salt = $3 \
-             WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at",
+             WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at, audience",
         )
         .bind(digest)
         .bind(now)
         .bind(salt.as_ref().map(|s| s.as_bytes().to_vec()))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((token_scope, token_expires_at)) = token else {
+        let Some((token_scope, token_expires_at, audience)) = token else {
             if let Some(grace) = grace {
                 let rotated: Option<(Option<i64>, Option<Vec<u8>>)> =
                     sqlx::query_as("SELECT rotated_at, successor_salt FROM tokens WHERE digest = $1")
@@ -510,6 +537,7 @@ impl Db {
         }
         let (tokens, minted) = match decide(&RefreshGrant {
             scope: token_scope,
+            audience,
             refresh_count,
             created_at,
             successor_salt: salt,
@@ -536,7 +564,7 @@ impl Db {
     /// One indexed lookup: an access token, its session, client, user and the API switch.
     pub async fn find_bearer(&self, digest: &[u8]) -> Result<Option<Bearer>, DbError> {
         let row: Option<BearerRow> = sqlx::query_as(
-            "SELECT t.expires_at, t.scope, c.scope AS client_scope, c.id AS client_pk, c.active, c.rate_limit, \
+            "SELECT t.expires_at, t.scope, t.audience, c.scope AS client_scope, c.id AS client_pk, c.active, c.rate_limit, \
                c.redirect_uris, \
                u.id AS user_id, u.username, u.display_name, s.api_enabled \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
@@ -557,6 +585,7 @@ impl Db {
             display_name: r.display_name,
             api_enabled: r.api_enabled == 1,
             redirect_uris: r.redirect_uris,
+            audience: r.audience,
         }))
     }
 
@@ -580,10 +609,24 @@ impl Db {
     }
 
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {
-        type Row = (String, i64, Option<i64>, Scope, ClientScope, i64, i64, String, i64, i64, String);
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            kind: String,
+            issued_at: i64,
+            expires_at: Option<i64>,
+            scope: Scope,
+            client_scope: ClientScope,
+            rotated: i64,
+            client_pk: i64,
+            client_id: String,
+            active: i64,
+            user_id: i64,
+            username: String,
+            audience: ApiSet,
+        }
         let row: Option<Row> = sqlx::query_as(
-            "SELECT t.kind, t.issued_at, t.expires_at, t.scope, c.scope, t.rotated, c.id, c.client_id, c.active, \
-               u.id, u.username \
+            "SELECT t.kind, t.issued_at, t.expires_at, t.scope, c.scope AS client_scope, t.rotated, \
+               c.id AS client_pk, c.client_id, c.active, u.id AS user_id, u.username, t.audience \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
                JOIN users u ON u.id = g.user_id \
              WHERE t.digest = $1",
@@ -591,34 +634,19 @@ impl Db {
         .bind(digest)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(
-            |(
-                kind,
-                issued_at,
-                expires_at,
-                scope,
-                client_scope,
-                rotated,
-                client_pk,
-                client_id,
-                active,
-                user_id,
-                username,
-            )| {
-                TokenInfo {
-                    kind,
-                    issued_at,
-                    expires_at,
-                    scope: scope.intersection(client_scope.scopes()),
-                    rotated: rotated == 1,
-                    client_pk,
-                    client_id,
-                    client_active: active == 1,
-                    user_id,
-                    username,
-                }
-            },
-        ))
+        Ok(row.map(|r| TokenInfo {
+            kind: r.kind,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            scope: r.scope.intersection(r.client_scope.scopes()),
+            rotated: r.rotated == 1,
+            client_pk: r.client_pk,
+            client_id: r.client_id,
+            client_active: r.active == 1,
+            user_id: r.user_id,
+            username: r.username,
+            audience: r.audience,
+        }))
     }
 
     /// Revokes a token of `client_pk` (RFC 7009): a refresh token ends its whole session, and
@@ -776,21 +804,22 @@ async fn insert_tokens(
     tokens: &Issue,
 ) -> Result<(), DbError> {
     let values = if tokens.refresh.is_some() {
-        "($1, $2, 'access', $3, $4, $5, 0), ($6, $2, 'refresh', $7, $4, $8, 0)"
+        "($1, $2, 'access', $3, $4, $5, 0, $6), ($7, $2, 'refresh', $8, $4, $9, 0, $10)"
     } else {
-        "($1, $2, 'access', $3, $4, $5, 0)"
+        "($1, $2, 'access', $3, $4, $5, 0, $6)"
     };
     let sql = format!(
-        "INSERT INTO tokens (digest, grant_id, kind, scope, issued_at, expires_at, rotated) VALUES {values}"
+        "INSERT INTO tokens (digest, grant_id, kind, scope, issued_at, expires_at, rotated, audience) VALUES {values}"
     );
     let mut q = sqlx::query(&sql)
         .bind(tokens.access.digest.to_vec())
         .bind(grant_id)
         .bind(tokens.access.scope)
         .bind(now)
-        .bind(tokens.access.expires_at);
+        .bind(tokens.access.expires_at)
+        .bind(&tokens.access.audience);
     if let Some(r) = &tokens.refresh {
-        q = q.bind(r.digest.to_vec()).bind(r.scope).bind(r.expires_at);
+        q = q.bind(r.digest.to_vec()).bind(r.scope).bind(r.expires_at).bind(&r.audience);
     }
     q.execute(&mut **tx).await?;
     Ok(())

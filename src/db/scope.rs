@@ -1,4 +1,4 @@
-//! Scopes in columns: stored as their canonical string, parsed on the way out, so rows hold a
+//! Scopes and sets of APIs in columns: stored as their canonical string, parsed on the way out, so rows hold a
 //! [`Scope`] (or a client's [`ClientScope`]) and a stored value this server does not know fails
 //! the query instead of passing.
 
@@ -9,7 +9,7 @@ use sqlx::{
     error::BoxDynError,
 };
 
-use crate::domain::{Scope, client::ClientScope};
+use crate::domain::{Scope, api::ApiSet, client::ClientScope};
 
 impl Type<Any> for Scope {
     fn type_info() -> AnyTypeInfo {
@@ -40,5 +40,24 @@ impl<'r> Decode<'r, Any> for ClientScope {
     fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
         let raw = <String as Decode<'r, Any>>::decode(value)?;
         Ok(ClientScope::parse(&raw)?)
+    }
+}
+
+impl Type<Any> for ApiSet {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for ApiSet {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, Any>>::encode(self.to_string(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for ApiSet {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        let raw = <String as Decode<'r, Any>>::decode(value)?;
+        Ok(ApiSet::parse(&raw)?)
     }
 }

@@ -1,6 +1,7 @@
 //! Pure domain types and business rules: no sqlx, axum or leptos here, so the same checks run on the
 //! server, in the CLI and in the browser (WASM). Raw strings stop at these constructors.
 
+pub mod api;
 pub mod client;
 mod local_path;
 mod password;

@@ -16,8 +16,9 @@ use serde_json::json;
 use super::{cors, endpoint::has_media_type};
 use crate::{
     auth::token,
+    config::Issuer,
     db::{DbError, now_unix, oauth::Bearer},
-    domain::Scope,
+    domain::{Scope, api::ApiSet},
     startup::AppState,
 };
 
@@ -150,6 +151,10 @@ async fn caller(
     if !bearer.client_active {
         return Err(ApiError::InvalidToken("the client is deactivated"));
     }
+    // Audience-bound tokens (RFC 8707): a token for another API is not one for this API.
+    if !bearer.audience.contains(ApiSet::BUILTIN) {
+        return Err(ApiError::InvalidToken("the access token is not for this API"));
+    }
     if bearer.expires_at.is_some_and(|e| e <= now_unix()) {
         return Err(ApiError::InvalidToken("the access token expired"));
     }
@@ -171,11 +176,51 @@ fn me(username: &str, display_name: &str) -> Response {
     res
 }
 
+/// Where this API's protected resource metadata is (RFC 9728 §3.1).
+pub fn resource_metadata_url(issuer: &Issuer) -> String {
+    format!("{}/.well-known/oauth-protected-resource/api/v1", issuer.as_str())
+}
+
+/// RFC 9728 §2 for the built-in API.
+pub fn resource_metadata_document(issuer: &Issuer) -> serde_json::Value {
+    json!({
+        "resource": issuer.builtin_api().as_str(),
+        "authorization_servers": [issuer.as_str()],
+        "scopes_supported": Scope::ALL.values().collect::<Vec<_>>(),
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Clavis API",
+    })
+}
+
+pub async fn resource_metadata(State(issuer): State<std::sync::Arc<Issuer>>) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        Json(resource_metadata_document(&issuer)),
+    )
+        .into_response()
+}
+
+/// Every challenge of this API points at its metadata (RFC 9728 §5.1), so a client that gets a
+/// 401 or 403 can find out where to get a token.
+fn with_resource_metadata(mut res: Response, issuer: &Issuer) -> Response {
+    let challenge = res.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+    if let Some(c) = challenge {
+        let extended = format!("{c}, resource_metadata=\"{}\"", resource_metadata_url(issuer));
+        if let Ok(v) = HeaderValue::from_str(&extended) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    res
+}
+
 pub async fn get_me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let mut origin = None;
     let mut res = match caller(&state, &uri, &headers, Scope::READ, &mut origin).await {
         Ok(b) => me(&b.username, &b.display_name),
-        Err(e) => e.into_response(),
+        Err(e) => with_resource_metadata(e.into_response(), &state.issuer),
     };
     cors::allow(&mut res, origin);
     res
@@ -194,7 +239,7 @@ pub async fn patch_me(
         state.db.set_display_name(bearer.user_id, &display_name).await?;
         Ok::<_, ApiError>(me(&bearer.username, &display_name))
     };
-    let mut res = run.await.unwrap_or_else(IntoResponse::into_response);
+    let mut res = run.await.unwrap_or_else(|e| with_resource_metadata(e.into_response(), &state.issuer));
     cors::allow(&mut res, origin);
     res
 }

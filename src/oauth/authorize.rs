@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::{
     consent::{ConsentUser, consent_page, error_page},
     flow::{self, AuthorizeError, ErrorPage, ErrorRedirect, Outcome, redirect_matches},
+    resource,
 };
 use crate::{
     auth::{csrf, handlers, session, token},
@@ -61,6 +62,21 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         Outcome::Proceed(r) => r,
     };
     let Some(stored) = stored else { return flow_error_page(ErrorPage::UnknownClient) };
+    let builtin = state.issuer.builtin_api();
+    let resolved =
+        match resource::resolve(&state.db, &request.resources, stored.allowed_apis.as_ref(), builtin).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(description)) => {
+                let e = ErrorRedirect {
+                    redirect_uri: request.redirect_uri.clone(),
+                    error: AuthorizeError::InvalidTarget,
+                    description,
+                    state: request.state.clone(),
+                };
+                return error_redirect(&e, &state.issuer, StatusCode::FOUND);
+            }
+            Err(e) => return handlers::internal_error(&e),
+        };
     let session = match session::from_headers(&state.db, &headers, state.issuer.is_https()).await {
         Ok(Some(s)) => s,
         Ok(None) => {
@@ -77,6 +93,7 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         scope: request.scope,
         state: request.state.clone(),
         code_challenge: request.code_challenge.clone(),
+        audience: resolved.audience.clone(),
     };
     if !stored.client.spec.consent {
         // The client's owner turned the consent screen off: signed in is enough.
@@ -105,7 +122,7 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         logout_csrf: &logout_csrf,
         authorize_path: here,
     };
-    consent_page(&stored.client, &request, &user, &id, &csrf)
+    consent_page(&stored.client, &request, &resolved.apis, &user, &id, &csrf)
 }
 
 #[derive(Deserialize)]
@@ -172,6 +189,22 @@ pub async fn decide(
         Ok(None) => return flow_error_page(ErrorPage::UnknownClient),
         Err(e) => return handlers::internal_error(&e),
     }
+    // An API deactivated or deleted while the screen was open gets no token.
+    if allow {
+        match state.db.apis_in(&pending.audience, state.issuer.builtin_api()).await {
+            Ok(apis) if apis.len() == pending.audience.ids().len() && apis.iter().all(|a| a.active) => {}
+            Ok(_) => {
+                let gone = ErrorRedirect {
+                    redirect_uri: pending.redirect_uri,
+                    error: AuthorizeError::InvalidTarget,
+                    description: "an API of this request was deactivated or deleted".into(),
+                    state: pending.state,
+                };
+                return error_redirect(&gone, &state.issuer, StatusCode::SEE_OTHER);
+            }
+            Err(e) => return handlers::internal_error(&e),
+        }
+    }
     if allow {
         issue_code(&state, &pending, StatusCode::SEE_OTHER).await
     } else {
@@ -196,6 +229,7 @@ async fn issue_code(state: &AppState, pending: &PendingRequest, status: StatusCo
         scope: pending.scope,
         code_challenge: pending.code_challenge.clone(),
         expires_at: now_unix() + CODE_TTL_SECS,
+        audience: pending.audience.clone(),
     };
     if let Err(e) = state.db.insert_code(&token::digest(&code), &row).await {
         return handlers::internal_error(&e);

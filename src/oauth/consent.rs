@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use super::flow::AuthorizeRequest;
+use crate::db::apis::ApiRef;
 use crate::domain::{
     Scope,
     client::{Client, ClientScope},
@@ -53,6 +54,7 @@ pub struct ConsentUser<'a> {
 pub fn consent_page(
     client: &Client,
     request: &AuthorizeRequest,
+    apis: &[ApiRef],
     user: &ConsentUser<'_>,
     id: &str,
     csrf: &str,
@@ -69,6 +71,7 @@ pub fn consent_page(
 <p class="muted">Signed in as <strong>{user}</strong></p>
 <p>If you allow it, <strong>{name}</strong> will be able to:</p>
 <ul class="consent-scopes"><li>{access}{scope_note}</li></ul>
+<p>at {apis}.</p>
 <p class="muted">You will then be sent to <strong>{host}</strong>.</p>
 <form method="post" action="/oauth2/authorize" class="form-actions">
 <input type="hidden" name="request" value="{id}">
@@ -86,12 +89,33 @@ pub fn consent_page(
         logout_csrf = escape(user.logout_csrf),
         next = escape(user.authorize_path),
         host = escape(redirect_host(&request.redirect_uri)),
+        apis = api_names(apis),
     );
     let mut res = page(StatusCode::OK, &format!("Allow {name}?"), &body);
     if let Ok(v) = HeaderValue::from_str(&page_policy(&form_action_source(&request.redirect_uri))) {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
+}
+
+/// "<b>Orders</b> (orders.example.com) and <b>Clavis API</b> (auth.example.com)": each API by
+/// name, with the host of its identifier so a look-alike name cannot pass for another.
+fn api_names(apis: &[ApiRef]) -> String {
+    let shown: Vec<String> = apis
+        .iter()
+        .map(|a| {
+            format!(
+                r#"<strong class="consent-api">{}</strong> <span class="muted">({})</span>"#,
+                escape(&a.name),
+                escape(redirect_host(&a.identifier))
+            )
+        })
+        .collect();
+    match shown.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// An error shown on this server (never sent to an untrusted redirect URI).

@@ -51,6 +51,11 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
     }
 
+    /// RFC 8707 §2: a `resource` that is unknown, deactivated or not allowed.
+    pub fn invalid_target(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", d)
+    }
+
     pub fn unsupported_grant_type(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
     }
@@ -137,6 +142,16 @@ impl Params {
         }
     }
 
+    /// Every `(name, value)` pair, in order (for parameters that may repeat, such as `resource`).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The `resource` values (RFC 8707), which may be repeated; malformed: `invalid_target`.
+    pub fn resources(&self) -> Result<Vec<crate::domain::api::ApiIdentifier>, OAuthError> {
+        super::flow::resources(self.pairs()).map_err(OAuthError::invalid_target)
+    }
+
     pub fn require(&self, name: &'static str) -> Result<&str, OAuthError> {
         self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
     }
@@ -209,6 +224,14 @@ impl Credentials {
             Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::Public { client_id } => {
                 client_id
             }
+        }
+    }
+
+    /// `(client_id, secret)` when a secret was presented (Basic or in the body).
+    pub fn with_secret(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Basic { client_id, secret } | Self::Post { client_id, secret } => Some((client_id, secret)),
+            Self::Public { .. } => None,
         }
     }
 

@@ -5,6 +5,7 @@
 use super::pkce;
 use crate::domain::{
     Scope, ScopeError,
+    api::ApiIdentifier,
     client::{Client, ClientId, Pkce, RedirectUri},
 };
 
@@ -47,6 +48,7 @@ pub enum AuthorizeError {
     InvalidRequest,
     UnsupportedResponseType,
     InvalidScope,
+    InvalidTarget,
     AccessDenied,
 }
 
@@ -56,6 +58,7 @@ impl AuthorizeError {
             AuthorizeError::InvalidRequest => "invalid_request",
             AuthorizeError::UnsupportedResponseType => "unsupported_response_type",
             AuthorizeError::InvalidScope => "invalid_scope",
+            AuthorizeError::InvalidTarget => "invalid_target",
             AuthorizeError::AccessDenied => "access_denied",
         }
     }
@@ -82,6 +85,9 @@ pub struct AuthorizeRequest {
     pub state: Option<String>,
     /// The S256 challenge, when PKCE is used.
     pub code_challenge: Option<String>,
+    /// The `resource` values (RFC 8707), each a well-formed identifier, none repeated; empty:
+    /// the client's default. Which APIs they name is for the handler to look up.
+    pub resources: Vec<ApiIdentifier>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +179,10 @@ pub fn decide(params: &[(String, String)], client: Option<&Client>) -> Outcome {
         Ok(c) => c,
         Err(description) => return fail(AuthorizeError::InvalidRequest, description.into(), state),
     };
+    let resources = match resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(r) => r,
+        Err(description) => return fail(AuthorizeError::InvalidTarget, description, state),
+    };
     Outcome::Proceed(AuthorizeRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_string(),
@@ -180,16 +190,39 @@ pub fn decide(params: &[(String, String)], client: Option<&Client>) -> Outcome {
         scope,
         state: state.map(str::to_string),
         code_challenge,
+        resources,
     })
 }
 
+/// Longest list of `resource` values one request may name.
+pub const MAX_RESOURCES: usize = 10;
+
+/// The `resource` parameters (RFC 8707 §2), which may be repeated: each must be an absolute URI
+/// without fragment; a value sent twice counts once. Shared with the token endpoint.
+pub fn resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Vec<ApiIdentifier>, String> {
+    let mut out: Vec<ApiIdentifier> = Vec::new();
+    for (_, raw) in params.filter(|(k, v)| *k == "resource" && !v.is_empty()) {
+        let id = ApiIdentifier::parse(raw).map_err(|e| {
+            let shown: String = raw.chars().take(80).collect();
+            format!("resource {shown} {e}")
+        })?;
+        if !out.contains(&id) {
+            if out.len() == MAX_RESOURCES {
+                return Err(format!("at most {MAX_RESOURCES} resource values may be sent"));
+            }
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 /// The first parameter sent more than once (RFC 6749 §3.1), empty values aside.
+/// `resource` may be repeated (RFC 8707 §2).
 fn repeated(params: &[(String, String)]) -> Option<&str> {
-    params
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
+    let sent = || params.iter().filter(|(k, v)| !v.is_empty() && k != "resource");
+    sent()
         .enumerate()
-        .find(|(i, (k, _))| params.iter().filter(|(_, v)| !v.is_empty()).skip(i + 1).any(|(k2, _)| k2 == k))
+        .find(|(i, (k, _))| sent().skip(i + 1).any(|(k2, _)| k2 == k))
         .map(|(_, (k, _))| k.as_str())
 }
 

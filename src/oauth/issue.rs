@@ -9,6 +9,7 @@ use crate::{
     db::oauth::{Issue, NewToken},
     domain::{
         Scope,
+        api::ApiSet,
         client::{AccessLifetime, Client, RefreshCount, RefreshLifetime},
         settings::InstanceSettings,
     },
@@ -84,19 +85,27 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
-/// Mints an access token with `access_scope` and, when `with_refresh`, a refresh token with
-/// `refresh_scope`; the session lives as long as its longest-lived token. Refresh tokens slide
+/// What one token is for: its scope and its audience (the APIs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub scope: Scope,
+    pub audience: ApiSet,
+}
+
+/// Mints an access token for `access` and, when `with_refresh`, a refresh token carrying the
+/// session's grant `refresh`; the session lives as long as its longest-lived token. Refresh tokens slide
 /// with each refresh, but never past `session_started` + the longest session: a session ends
 /// then, however often it was refreshed (none is issued once that is reached).
 pub fn mint(
     now: i64,
     session_started: i64,
     lifetimes: Lifetimes,
-    access_scope: Scope,
-    refresh_scope: Scope,
+    access: Granted,
+    refresh: Granted,
     with_refresh: bool,
     seed: Option<&str>,
 ) -> Minted {
+    let Granted { scope: access_scope, audience: access_audience } = access;
     let (access, refresh_value) = match seed {
         Some(seed) => successor(seed),
         None => (token::random_token(), token::random_token()),
@@ -104,6 +113,7 @@ pub fn mint(
     let access_expires = lifetimes.access.map(|s| now.saturating_add(s));
     let refresh_expires =
         now.saturating_add(lifetimes.refresh).min(session_started.saturating_add(lifetimes.session_max));
+    let refresh_grant = refresh;
     let refresh = (with_refresh && refresh_expires > now).then_some(refresh_value);
     let grant_expires_at = match (access_expires, &refresh) {
         (None, _) => None,
@@ -111,11 +121,17 @@ pub fn mint(
         (Some(a), None) => Some(a),
     };
     let issue = Issue {
-        access: NewToken { digest: token::digest(&access), expires_at: access_expires, scope: access_scope },
+        access: NewToken {
+            digest: token::digest(&access),
+            expires_at: access_expires,
+            scope: access_scope,
+            audience: access_audience,
+        },
         refresh: refresh.as_ref().map(|r| NewToken {
             digest: token::digest(r),
             expires_at: Some(refresh_expires),
-            scope: refresh_scope,
+            scope: refresh_grant.scope,
+            audience: refresh_grant.audience,
         }),
         grant_expires_at,
     };
@@ -143,6 +159,10 @@ mod tests {
     use std::num::NonZeroU32;
 
     use super::*;
+
+    fn g(scope: Scope) -> Granted {
+        Granted { scope, audience: ApiSet::builtin() }
+    }
     use crate::domain::client::{ClientForm, ClientId};
 
     fn client(edit: impl FnOnce(&mut ClientForm)) -> Client {
@@ -166,7 +186,7 @@ mod tests {
     fn refresh_tokens_never_outlive_the_longest_session() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
         // Authorized at 0: refreshes slide the refresh token, up to 5000 and no further.
-        let at = |now| mint(now, 0, l, Scope::ALL, Scope::ALL, true, None).issue;
+        let at = |now| mint(now, 0, l, g(Scope::ALL), g(Scope::ALL), true, None).issue;
         assert_eq!(at(10).refresh.unwrap().expires_at, Some(1010));
         assert_eq!(at(4500).refresh.unwrap().expires_at, Some(5000));
         assert_eq!(at(4500).grant_expires_at, Some(5000));
@@ -177,7 +197,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_tokens() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
-        let r = mint(10, 10, l, Scope::ALL, Scope::ALL, true, None).response;
+        let r = mint(10, 10, l, g(Scope::ALL), g(Scope::ALL), true, None).response;
         let shown = format!("{r:?} {r:#?}");
         let refresh = r.refresh_token.clone().unwrap();
         assert!(!shown.contains(&r.access_token) && !shown.contains(&refresh), "{shown}");
@@ -236,7 +256,7 @@ mod tests {
     #[test]
     fn minted_tokens_are_distinct_and_only_digests_are_stored() {
         let l = Lifetimes { access: Some(100), refresh: 1000, refresh_limit: None, session_max: 5000 };
-        let m = mint(10, 10, l, Scope::READ, Scope::ALL, true, None);
+        let m = mint(10, 10, l, g(Scope::READ), g(Scope::ALL), true, None);
         let refresh = m.response.refresh_token.clone().unwrap();
         assert_ne!(m.response.access_token, refresh);
         assert_eq!(m.issue.access.digest, token::digest(&m.response.access_token));
@@ -246,7 +266,8 @@ mod tests {
         assert_eq!(m.issue.grant_expires_at, Some(1010));
         assert_eq!((m.response.expires_in, m.response.scope), (Some(100), Scope::READ));
 
-        let never = mint(10, 10, Lifetimes { access: None, ..l }, Scope::READ, Scope::READ, false, None);
+        let never =
+            mint(10, 10, Lifetimes { access: None, ..l }, g(Scope::READ), g(Scope::READ), false, None);
         assert!(never.response.refresh_token.is_none() && never.issue.refresh.is_none());
         assert_eq!((never.issue.grant_expires_at, never.response.expires_in), (None, None));
         let json = serde_json::to_value(&never.response).unwrap();

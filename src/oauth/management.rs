@@ -1,5 +1,6 @@
-//! Token management for clients: `POST /oauth2/revoke` (RFC 7009) and `POST /oauth2/introspect`
-//! (RFC 7662). Both need client credentials and only ever touch the client's own tokens.
+//! Token management: `POST /oauth2/revoke` (RFC 7009) and `POST /oauth2/introspect` (RFC 7662).
+//! Both need credentials. A client only ever touches its own tokens; a registered API may
+//! introspect the access tokens issued for it.
 
 use axum::{
     Json,
@@ -9,6 +10,7 @@ use axum::{
 };
 use http::{HeaderMap, StatusCode};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use super::{
     cors,
@@ -17,6 +19,7 @@ use super::{
 use crate::{
     auth::token,
     db::{Db, now_unix, oauth::StoredClient},
+    registry::apis::CLIENT_ID_PREFIX,
     startup::AppState,
 };
 
@@ -61,7 +64,41 @@ pub async fn revoke(
     res
 }
 
-/// RFC 7662: what the client may know of its own token; anything else is `{"active": false}`.
+/// Who asks at the introspection endpoint: a client (about its own tokens) or a registered API
+/// (about tokens issued for it), each with its own credentials.
+enum Introspector {
+    Client { pk: i64 },
+    Api { pk: i64 },
+}
+
+/// An API's credentials carry [`CLIENT_ID_PREFIX`]; everything else is a client's. The secret is
+/// checked (in constant time) before anything about the API is told.
+async fn introspector(
+    db: &Db,
+    headers: &HeaderMap,
+    params: &Params,
+    now: i64,
+) -> Result<Introspector, OAuthError> {
+    let creds = Credentials::presented(headers, params)?
+        .ok_or_else(|| OAuthError::invalid_request("client authentication is required"))?;
+    if let Some((client_id, secret)) = creds.with_secret()
+        && client_id.starts_with(CLIENT_ID_PREFIX)
+        && client_id.len() <= 64
+        && let Some(api) = db.find_api_credentials(client_id).await?
+    {
+        if !bool::from(api.secret_digest.ct_eq(&token::digest(secret))) {
+            return Err(OAuthError::invalid_client("client authentication failed"));
+        }
+        if !api.active {
+            return Err(OAuthError::invalid_client("the API is deactivated"));
+        }
+        return Ok(Introspector::Api { pk: api.pk });
+    }
+    Ok(Introspector::Client { pk: creds.authenticate(db, now).await?.pk })
+}
+
+/// RFC 7662. A client learns about its own tokens; a registered API about the access tokens
+/// issued for it (its identifier in their audience). Anything else is `{"active": false}`.
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -70,34 +107,37 @@ pub async fn introspect(
     let run = async {
         let params = Params::from_form(&headers, body)?;
         let now = now_unix();
-        let client = management_client(&state.db, &headers, &params, now).await?;
+        let asker = introspector(&state.db, &headers, &params, now).await?;
         let token = params.require("token")?;
         token_hint(&params)?;
         let info = state.db.find_token(&token::digest(token)).await?;
-        let body = match info {
-            Some(t)
-                if t.client_pk == client.pk
-                    && t.client_active
-                    && !t.rotated
-                    && !t.scope.is_empty()
-                    && t.expires_at.is_none_or(|e| e > now) =>
-            {
-                let mut body = json!({
-                    "active": true,
-                    "scope": t.scope,
-                    "client_id": t.client_id,
-                    "username": t.username,
-                    "sub": t.user_id.to_string(),
-                    "token_type": if t.kind == "access" { "Bearer" } else { "refresh_token" },
-                    "iat": t.issued_at,
-                });
-                if let Some(exp) = t.expires_at {
-                    body["exp"] = json!(exp);
-                }
-                body
-            }
-            _ => json!({ "active": false }),
+        let inactive = || (no_store(), Json(json!({ "active": false }))).into_response();
+        let Some(t) = info else { return Ok(inactive()) };
+        let visible = match asker {
+            Introspector::Client { pk } => t.client_pk == pk,
+            Introspector::Api { pk } => t.kind == "access" && t.audience.contains(pk),
         };
+        let live =
+            t.client_active && !t.rotated && !t.scope.is_empty() && t.expires_at.is_none_or(|e| e > now);
+        if !(visible && live) {
+            return Ok(inactive());
+        }
+        let apis = state.db.apis_in(&t.audience, state.issuer.builtin_api()).await?;
+        let aud: Vec<&str> = apis.iter().map(|a| a.identifier.as_str()).collect();
+        let mut body = json!({
+            "active": true,
+            "scope": t.scope,
+            "client_id": t.client_id,
+            "username": t.username,
+            "sub": t.user_id.to_string(),
+            "token_type": if t.kind == "access" { "Bearer" } else { "refresh_token" },
+            "iat": t.issued_at,
+            // One audience as a string, several as an array (as in a JWT, RFC 7519 §4.1.3).
+            "aud": if let [one] = aud.as_slice() { json!(one) } else { json!(aud) },
+        });
+        if let Some(exp) = t.expires_at {
+            body["exp"] = json!(exp);
+        }
         Ok::<_, OAuthError>((no_store(), Json(body)).into_response())
     };
     run.await.unwrap_or_else(IntoResponse::into_response)

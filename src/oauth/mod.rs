@@ -14,6 +14,7 @@ pub mod issue;
 pub mod management;
 pub mod pkce;
 pub mod rate;
+pub mod resource;
 pub mod token;
 
 use axum::{
@@ -36,6 +37,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata))
+        .route("/.well-known/oauth-protected-resource/api/v1", get(api::resource_metadata))
         .route("/oauth2/authorize", get(authorize::authorize).post(authorize::decide))
         .route("/oauth2/token", post(token::token).options(cors::preflight))
         .route("/oauth2/revoke", post(management::revoke).options(cors::preflight))

@@ -36,9 +36,19 @@ pub async fn token(
         }
         let issued = match grant_type {
             "authorization_code" => {
-                grant::authorization_code::exchange(&state.db, &client, &params, now).await?
+                grant::authorization_code::exchange(
+                    &state.db,
+                    &client,
+                    &params,
+                    now,
+                    state.issuer.builtin_api(),
+                )
+                .await?
             }
-            "refresh_token" => grant::refresh_token::exchange(&state.db, &client, &params, now).await?,
+            "refresh_token" => {
+                grant::refresh_token::exchange(&state.db, &client, &params, now, state.issuer.builtin_api())
+                    .await?
+            }
             _ => {
                 return Err(OAuthError::unsupported_grant_type(
                     "grant_type must be authorization_code or refresh_token",

@@ -1,6 +1,7 @@
 //! One file per route.
 
 pub mod account;
+pub mod apis;
 pub mod clients;
 pub mod login;
 pub mod not_found;

@@ -18,6 +18,11 @@ pub struct TestClient {
 }
 
 impl TestApp {
+    /// The built-in API's identifier on this app.
+    pub fn builtin(&self) -> clavis::domain::api::ApiIdentifier {
+        clavis::domain::api::ApiIdentifier::builtin(&self.base)
+    }
+
     pub async fn db_handle(&self) -> Db {
         Db::connect(&self.db.url).await.expect("connect")
     }
@@ -28,7 +33,8 @@ impl TestApp {
             ClientForm { name: "Test App".into(), redirect_uris: REDIRECT.into(), ..ClientForm::default() };
         edit(&mut form);
         let db = self.db_handle().await;
-        let (client, secret) = registry::create(&db, &form).await.expect("client registered");
+        let (client, secret) =
+            registry::create(&db, &form, &self.builtin()).await.expect("client registered");
         db.close().await;
         TestClient {
             client_id: client.client_id.as_str().to_string(),

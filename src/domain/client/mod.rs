@@ -7,11 +7,13 @@ mod list;
 mod name;
 mod options;
 mod record;
-mod redirect_uri;
+pub(crate) mod redirect_uri;
 
 use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
+
+use super::api::ApiIdentifier;
 
 pub use auth::{AuthMethod, ClientAuth, ClientAuthError, Pkce, SecretMethod};
 pub use list::{ClientPage, ClientSummary, ListQuery, SortKey, StateFilter, percent_encode};
@@ -64,6 +66,8 @@ pub enum Field {
     RefreshReuseGrace,
     Consent,
     RateLimit,
+    /// The APIs the client may ask tokens for (checked against the registry, not here).
+    Apis,
 }
 
 impl Field {
@@ -82,6 +86,7 @@ impl Field {
             Field::RefreshReuseGrace => "Refresh token reuse grace",
             Field::Consent => "Show allow/deny screen",
             Field::RateLimit => "Rate limit",
+            Field::Apis => "APIs",
         }
     }
 
@@ -101,6 +106,7 @@ impl Field {
             Field::RefreshReuseGrace => "--refresh-reuse-grace",
             Field::Consent => "--no-consent",
             Field::RateLimit => "--rate-limit",
+            Field::Apis => "--api",
         }
     }
 }
@@ -168,6 +174,10 @@ pub struct ClientForm {
     pub rate_limit: String,
     /// Seconds, or empty for off.
     pub refresh_reuse_grace: String,
+    /// The APIs (identifiers) the client may ask tokens for; `None`: any active API. Which of
+    /// them are registered is checked by the registry, which stores them apart from the spec.
+    #[serde(default)]
+    pub apis: Option<Vec<String>>,
 }
 
 impl Default for ClientForm {
@@ -191,6 +201,7 @@ impl Default for ClientForm {
             consent: true,
             rate_limit: String::new(),
             refresh_reuse_grace: String::new(),
+            apis: None,
         }
     }
 }
@@ -237,6 +248,9 @@ impl ClientForm {
             .map_err(|e| errors.add(Field::RateLimit, labelled(Field::RateLimit, e)));
         let refresh_reuse_grace = options::parse_reuse_grace(&self.refresh_reuse_grace)
             .map_err(|e| errors.add(Field::RefreshReuseGrace, labelled(Field::RefreshReuseGrace, e)));
+        if let Err(e) = self.api_identifiers() {
+            errors.add(Field::Apis, e);
+        }
         match (
             name,
             redirect_uris,
@@ -279,6 +293,31 @@ impl ClientForm {
             _ => Err(errors),
         }
     }
+
+    /// The APIs the client is limited to, each a well-formed identifier; `None`: any active API.
+    pub fn api_identifiers(&self) -> Result<Option<Vec<ApiIdentifier>>, String> {
+        let Some(list) = &self.apis else { return Ok(None) };
+        if list.is_empty() {
+            return Err("APIs: choose at least one API, or allow any active API".into());
+        }
+        if list.len() > Self::MAX_APIS {
+            return Err(format!("APIs: at most {} may be listed", Self::MAX_APIS));
+        }
+        let mut ids: Vec<ApiIdentifier> = Vec::with_capacity(list.len());
+        for raw in list {
+            let id = ApiIdentifier::parse(raw.trim()).map_err(|e| {
+                let shown: String = raw.chars().take(80).collect();
+                format!("API {shown} {e}")
+            })?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(Some(ids))
+    }
+
+    /// Most APIs one client may be limited to.
+    pub const MAX_APIS: usize = 100;
 
     /// The auth method and PKCE switch together; the forbidden pair is reported on both fields.
     fn auth(&self, errors: &mut FieldErrors) -> Result<ClientAuth, ()> {
@@ -323,6 +362,7 @@ impl ClientForm {
             consent: spec.consent,
             rate_limit: spec.rate_limit.map(|n| n.to_string()).unwrap_or_default(),
             refresh_reuse_grace: spec.refresh_reuse_grace.map(|n| n.to_string()).unwrap_or_default(),
+            apis: None,
         }
     }
 }

@@ -100,7 +100,7 @@ fn host_of(after_scheme: &str) -> Option<&str> {
 }
 
 /// Checks `//host[:port]` and returns the lower-cased host.
-fn authority(after_scheme: &str) -> Result<String, RedirectUriError> {
+pub(crate) fn authority(after_scheme: &str) -> Result<String, RedirectUriError> {
     let auth = after_scheme.strip_prefix("//").ok_or(RedirectUriError::NotAbsolute)?;
     let auth = &auth[..auth.find(['/', '?']).unwrap_or(auth.len())];
     if auth.contains('@') {
@@ -133,7 +133,7 @@ fn authority(after_scheme: &str) -> Result<String, RedirectUriError> {
     Ok(host.to_ascii_lowercase())
 }
 
-fn is_loopback_name(host: &str) -> bool {
+pub(crate) fn is_loopback_name(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "[::1]" | "localhost")
 }
 

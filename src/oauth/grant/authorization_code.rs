@@ -7,11 +7,11 @@ use crate::{
         Db,
         oauth::{CodeRow, Redeemed, StoredClient},
     },
-    domain::client::AuthMethod,
+    domain::{api::ApiIdentifier, client::AuthMethod},
     oauth::{
         endpoint::{OAuthError, Params},
-        issue::{Lifetimes, TokenResponse, mint},
-        pkce,
+        issue::{Granted, Lifetimes, TokenResponse, mint},
+        pkce, resource,
     },
 };
 
@@ -24,6 +24,8 @@ pub enum CodeRefusal {
     VerifierMismatch,
     UnexpectedVerifier,
     PkceRequired,
+    /// A `resource` the authorization did not grant (RFC 8707 §2.2).
+    ResourceNotGranted,
 }
 
 impl CodeRefusal {
@@ -37,6 +39,7 @@ impl CodeRefusal {
             CodeRefusal::VerifierMismatch => "code_verifier does not match the code_challenge",
             CodeRefusal::UnexpectedVerifier => "code_verifier was sent but the authorization used no PKCE",
             CodeRefusal::PkceRequired => "public clients must use PKCE",
+            CodeRefusal::ResourceNotGranted => "resource was not part of this authorization",
         }
     }
 }
@@ -69,16 +72,40 @@ pub async fn exchange(
     client: &StoredClient,
     params: &Params,
     now: i64,
+    builtin: &ApiIdentifier,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let redirect_uri = params.get("redirect_uri")?;
     let verifier = params.get("code_verifier")?;
+    // The access token may be for fewer of the granted APIs (RFC 8707 §2.2), never for more.
+    let requested = params.resources()?;
+    let narrowed = if requested.is_empty() {
+        None
+    } else {
+        match resource::resolve(db, &requested, client.allowed_apis.as_ref(), builtin).await? {
+            Ok(r) => Some(r.audience),
+            Err(description) => return Err(OAuthError::invalid_target(description)),
+        }
+    };
     let public = client.client.spec.auth.method() == AuthMethod::None;
     let lifetimes = Lifetimes::of(&client.client, &client.settings);
     let outcome: Redeemed<_, CodeRefusal> = db
         .redeem_code(&token::digest(code), client.pk, now, client.settings.session_cap.get(), |c| {
             check(c, redirect_uri, verifier, public)?;
-            let minted = mint(now, now, lifetimes, c.scope, c.scope, lifetimes.refresh_token_after(0), None);
+            let audience = match &narrowed {
+                Some(a) if !a.is_subset(&c.audience) => return Err(CodeRefusal::ResourceNotGranted),
+                Some(a) => a.clone(),
+                None => c.audience.clone(),
+            };
+            let minted = mint(
+                now,
+                now,
+                lifetimes,
+                Granted { scope: c.scope, audience },
+                Granted { scope: c.scope, audience: c.audience.clone() },
+                lifetimes.refresh_token_after(0),
+                None,
+            );
             Ok((minted.issue, minted.response))
         })
         .await?;
@@ -87,6 +114,9 @@ pub async fn exchange(
         Redeemed::NotFound => Err(OAuthError::invalid_grant("the code is invalid or expired")),
         Redeemed::Replayed => {
             Err(OAuthError::invalid_grant("the code was already used; the tokens issued from it are revoked"))
+        }
+        Redeemed::Refused(why @ CodeRefusal::ResourceNotGranted) => {
+            Err(OAuthError::invalid_target(why.description()))
         }
         Redeemed::Refused(why) => Err(OAuthError::invalid_grant(why.description())),
     }
@@ -110,6 +140,7 @@ mod tests {
             scope: crate::domain::Scope::READ,
             code_challenge: challenge.map(str::to_string),
             expires_at: 0,
+            audience: crate::domain::api::ApiSet::builtin(),
         }
     }
 

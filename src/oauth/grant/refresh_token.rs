@@ -7,10 +7,14 @@ use crate::{
         Db,
         oauth::{RefreshGrant, Refreshed, StoredClient},
     },
-    domain::{Scope, ScopeError},
+    domain::{
+        Scope, ScopeError,
+        api::{ApiIdentifier, ApiSet},
+    },
     oauth::{
         endpoint::{OAuthError, Params},
-        issue::{Lifetimes, TokenResponse, mint, successor},
+        issue::{Granted, Lifetimes, TokenResponse, mint, successor},
+        resource,
     },
 };
 
@@ -21,6 +25,10 @@ pub enum RefreshRefusal {
     Limit,
     /// The client may no longer have any of the session's scope (an administrator narrowed it).
     NoScopeLeft,
+    /// The client may no longer use any of the session's APIs (an administrator limited it).
+    NoApiLeft,
+    /// A `resource` the session was not granted (RFC 8707 §2.2).
+    ResourceNotGranted,
 }
 
 /// The scopes a refresh issues: the new access token's, and the new refresh token's (the
@@ -52,6 +60,28 @@ pub fn check(
     Ok(Refresh { access, refresh: session })
 }
 
+/// The APIs a refresh issues for: the new access token's (the request's `resource` values, or
+/// all of the session's), and the new refresh token's (the session's). As with scope, the session
+/// keeps only the APIs the client may use now (`allowed`; `None`: any).
+pub fn audience(
+    session: &ApiSet,
+    allowed: Option<&ApiSet>,
+    requested: Option<&ApiSet>,
+) -> Result<(ApiSet, ApiSet), RefreshRefusal> {
+    let session = match allowed {
+        Some(allowed) => session.intersection(allowed),
+        None => session.clone(),
+    };
+    if session.is_empty() {
+        return Err(RefreshRefusal::NoApiLeft);
+    }
+    match requested {
+        Some(r) if !r.is_subset(&session) => Err(RefreshRefusal::ResourceNotGranted),
+        Some(r) => Ok((r.clone(), session)),
+        None => Ok((session.clone(), session)),
+    }
+}
+
 /// What a rotation's successor is derived from: the presented token and the rotation's salt.
 fn successor_seed(presented: &str, salt: &str) -> String {
     format!("{presented}\u{0}{salt}")
@@ -62,23 +92,35 @@ pub async fn exchange(
     client: &StoredClient,
     params: &Params,
     now: i64,
+    builtin: &ApiIdentifier,
 ) -> Result<TokenResponse, OAuthError> {
     let refresh = params.require("refresh_token")?;
     let requested = params.get("scope")?;
+    let resources = params.resources()?;
+    let narrowed = if resources.is_empty() {
+        None
+    } else {
+        match resource::resolve(db, &resources, client.allowed_apis.as_ref(), builtin).await? {
+            Ok(r) => Some(r.audience),
+            Err(description) => return Err(OAuthError::invalid_target(description)),
+        }
+    };
     let lifetimes = Lifetimes::of(&client.client, &client.settings);
     let allowed = client.client.spec.scope.scopes();
     let grace = client.client.spec.refresh_reuse_grace.map(|g| i64::from(g.get()));
     let outcome = db
         .refresh(&token::digest(refresh), client.pk, now, grace, |g| {
             let scope = check(g, allowed, lifetimes, requested)?;
+            let (access_audience, session_audience) =
+                audience(&g.audience, client.allowed_apis.as_ref(), narrowed.as_ref())?;
             let with_refresh = lifetimes.refresh_token_after(g.refresh_count);
             let seed = g.successor_salt.as_deref().map(|salt| successor_seed(refresh, salt));
             let minted = mint(
                 now,
                 g.created_at,
                 lifetimes,
-                scope.access,
-                scope.refresh,
+                Granted { scope: scope.access, audience: access_audience },
+                Granted { scope: scope.refresh, audience: session_audience },
                 with_refresh,
                 seed.as_deref(),
             );
@@ -112,6 +154,12 @@ pub async fn exchange(
         Refreshed::Refused(RefreshRefusal::NoScopeLeft) => {
             Err(OAuthError::invalid_grant("the client may no longer have any of this session's scope"))
         }
+        Refreshed::Refused(RefreshRefusal::NoApiLeft) => {
+            Err(OAuthError::invalid_grant("the client may no longer use any of this session's APIs"))
+        }
+        Refreshed::Refused(RefreshRefusal::ResourceNotGranted) => {
+            Err(OAuthError::invalid_target("resource was not granted to this session"))
+        }
     }
 }
 
@@ -122,6 +170,7 @@ mod tests {
     fn grant(scope: &str, refresh_count: i64) -> RefreshGrant {
         RefreshGrant {
             scope: Scope::parse(scope).unwrap(),
+            audience: ApiSet::builtin(),
             refresh_count,
             created_at: 0,
             successor_salt: None,
@@ -176,5 +225,29 @@ mod tests {
             let expected = expected.map(|(a, r)| (a.to_string(), r.to_string()));
             assert_eq!(got, expected, "{g:?} allowed={allowed:?} {requested:?}");
         }
+    }
+
+    #[test]
+    fn refresh_audiences() {
+        let set = |raw: &str| ApiSet::parse(raw).unwrap();
+        let shown =
+            |r: Result<(ApiSet, ApiSet), RefreshRefusal>| r.map(|(a, s)| (a.to_string(), s.to_string()));
+        let ok = |a: &str, s: &str| Ok((a.to_string(), s.to_string()));
+        // Nothing asked: every API of the session, which keeps them all.
+        assert_eq!(shown(audience(&set("1 4"), None, None)), ok("1 4", "1 4"));
+        // Narrowed to one of them; the session keeps both for later refreshes.
+        assert_eq!(shown(audience(&set("1 4"), None, Some(&set("4")))), ok("4", "1 4"));
+        // Never widened.
+        assert_eq!(
+            shown(audience(&set("4"), None, Some(&set("1 4")))),
+            Err(RefreshRefusal::ResourceNotGranted)
+        );
+        // The client was limited since: the session keeps what is still allowed, for good.
+        assert_eq!(shown(audience(&set("1 4"), Some(&set("4 9")), None)), ok("4", "4"));
+        assert_eq!(
+            shown(audience(&set("1 4"), Some(&set("4")), Some(&set("1")))),
+            Err(RefreshRefusal::ResourceNotGranted)
+        );
+        assert_eq!(shown(audience(&set("1"), Some(&set("4")), None)), Err(RefreshRefusal::NoApiLeft));
     }
 }

@@ -158,6 +158,17 @@ fn Details(client: ClientView) -> impl IntoView {
                                 None => "None: public client (authentication method none)".to_string(),
                             }}</dd>
                             {row("Scope", scope_label(f))}
+                            <dt>"APIs"</dt>
+                            <dd>{match &f.apis {
+                                None => view! { "Any active API" }.into_any(),
+                                Some(list) if list.is_empty() => view! { "None: every API it was limited to was deleted" }.into_any(),
+                                Some(list) => view! {
+                                    <ul class="plain">{list.iter().map(|i| {
+                                        let name = c.api_options.iter().find(|o| o.identifier == *i).map(|o| o.name.clone()).unwrap_or_default();
+                                        view! { <li>{name} " " <code>{i.clone()}</code></li> }
+                                    }).collect_view()}</ul>
+                                }.into_any(),
+                            }}</dd>
                             <dt>"Redirect URLs"</dt>
                             <dd><ul class="plain">{f.redirect_uris.lines().map(|u| view! { <li><code>{u.to_string()}</code></li> }).collect_view()}</ul></dd>
                             {row("Client Authentication Method", f.auth_method.clone())}

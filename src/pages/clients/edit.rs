@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::RouteClient;
 use crate::{
-    api::clients::update_client,
+    api::clients::{ApiOption, update_client},
     components::{
         client_form::{ClientFormView, SaveState},
         layout::csrf_token,
@@ -21,7 +21,7 @@ pub fn EditClientPage() -> impl IntoView {
         <Title text="Edit OAuth2 Client"/>
         <AdminOnly>
             <RouteClient show=|c| view! {
-                <EditForm client_id=c.client_id name=c.form.name.clone() initial=c.form defaults=c.defaults/>
+                <EditForm client_id=c.client_id name=c.form.name.clone() initial=c.form defaults=c.defaults apis=c.api_options/>
             }/>
         </AdminOnly>
     }
@@ -33,6 +33,7 @@ fn EditForm(
     name: String,
     initial: ClientForm,
     defaults: InstanceSettings,
+    apis: Vec<ApiOption>,
 ) -> impl IntoView {
     let save = SaveState::new();
     let run = save.runner();
@@ -51,6 +52,7 @@ fn EditForm(
                 <ClientFormView
                     initial
                     defaults
+                    apis
                     submit_label="Save changes"
                     server_errors=save.server_errors
                     pending=save.pending

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::clients::{client_defaults, create_client},
+    api::clients::{ApiOption, client_defaults, create_client},
     components::{
         client_form::{ClientFormView, SaveState},
         layout::csrf_token,
@@ -32,7 +32,7 @@ fn NewClient() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match defaults.await {
-                    Ok(defaults) => view! { <NewClientForm defaults/> }.into_any(),
+                    Ok(context) => view! { <NewClientForm defaults=context.defaults apis=context.apis/> }.into_any(),
                     Err(e) => view! { <LoadError message=e.to_string()/> }.into_any(),
                 }
             })}
@@ -41,7 +41,7 @@ fn NewClient() -> impl IntoView {
 }
 
 #[component]
-fn NewClientForm(defaults: InstanceSettings) -> impl IntoView {
+fn NewClientForm(defaults: InstanceSettings, apis: Vec<ApiOption>) -> impl IntoView {
     let save = SaveState::new();
     let run = save.runner();
     let on_save = move |form: ClientForm| run(create_client(csrf_token(), form));
@@ -54,6 +54,7 @@ fn NewClientForm(defaults: InstanceSettings) -> impl IntoView {
                 <ClientFormView
                     initial=ClientForm::default()
                     defaults
+                    apis
                     submit_label="Add client"
                     server_errors=save.server_errors
                     pending=save.pending

@@ -1,16 +1,22 @@
 //! The client registry's operations, shared by the admin server functions and the CLI: validate
 //! through the domain, generate identifiers and secrets, hash, persist. Callers check who may act.
 
+pub mod apis;
+
 use std::fmt;
 
 use crate::{
     auth::token,
     db::{
         Db, DbError,
+        apis::ApiRef,
         clients::{SecretChange, StoredSecret},
         now_unix,
     },
-    domain::client::{Client, ClientForm, ClientId, ClientPage, FieldErrors, ListQuery, SecretGrace},
+    domain::{
+        api::{ApiIdentifier, ApiSet},
+        client::{Client, ClientForm, ClientId, ClientPage, Field, FieldErrors, ListQuery, SecretGrace},
+    },
 };
 
 /// A client secret in the clear: exists only between generation and the one time it is shown.
@@ -49,9 +55,32 @@ pub enum RegistryError {
     Db(#[from] DbError),
 }
 
+/// The APIs `form` limits the client to, each checked against the registry (`None`: any).
+async fn form_apis(
+    db: &Db,
+    form: &ClientForm,
+    builtin: &ApiIdentifier,
+) -> Result<Option<ApiSet>, RegistryError> {
+    let ids = form.api_identifiers().map_err(|e| {
+        let mut errors = FieldErrors::default();
+        errors.add(Field::Apis, e);
+        RegistryError::Invalid(errors)
+    })?;
+    match ids {
+        Some(ids) => Ok(Some(api_list(db, &ids, builtin).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Registers a new, active client; the secret (for confidential clients) is returned once.
-pub async fn create(db: &Db, form: &ClientForm) -> Result<(Client, Option<PlainSecret>), RegistryError> {
+/// Everything is checked (the APIs it is limited to included) before anything is written.
+pub async fn create(
+    db: &Db,
+    form: &ClientForm,
+    builtin: &ApiIdentifier,
+) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
+    let apis = form_apis(db, form, builtin).await?;
     let (plain, stored) = if spec.auth.has_secret() {
         let (p, s) = PlainSecret::generate();
         (Some(p), Some(s))
@@ -69,15 +98,19 @@ pub async fn create(db: &Db, form: &ClientForm) -> Result<(Client, Option<PlainS
             Err(e) => return Err(e.into()),
         }
     };
+    if apis.is_some() {
+        db.set_client_apis(&client_id, apis.as_ref()).await?;
+    }
     Ok((get(db, &client_id).await?, plain))
 }
 
 /// 128+ random bits that never start with '-' or '_', so the ID is never mistaken for an option
-/// on a command line (`clavis client show -abc…`).
+/// on a command line (`clavis client show -abc…`), nor with [`apis::CLIENT_ID_PREFIX`], which
+/// marks the credentials of an API.
 fn new_client_id() -> String {
     loop {
         let id = token::random_id();
-        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) && !id.starts_with(apis::CLIENT_ID_PREFIX) {
             return id;
         }
     }
@@ -97,8 +130,10 @@ pub async fn update(
     db: &Db,
     client_id: &ClientId,
     form: &ClientForm,
+    builtin: &ApiIdentifier,
 ) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
+    let apis = form_apis(db, form, builtin).await?;
     let current = get(db, client_id).await?;
     let (change, plain) = match (current.spec.auth.has_secret(), spec.auth.has_secret()) {
         (true, false) => (SecretChange::Remove, None),
@@ -111,6 +146,7 @@ pub async fn update(
     if !db.update_client(client_id, &spec, change, now_unix()).await? {
         return Err(RegistryError::NotFound);
     }
+    db.set_client_apis(client_id, apis.as_ref()).await?;
     Ok((get(db, client_id).await?, plain))
 }
 
@@ -141,4 +177,48 @@ pub async fn regenerate_secret(
         });
     }
     Ok((get(db, client_id).await?, plain))
+}
+
+/// The APIs named by `identifiers`, each registered (the built-in one included); the error
+/// names the first that is not, as a field error of the client form.
+pub async fn api_list(
+    db: &Db,
+    identifiers: &[ApiIdentifier],
+    builtin: &ApiIdentifier,
+) -> Result<ApiSet, RegistryError> {
+    let names: Vec<&str> = identifiers.iter().map(ApiIdentifier::as_str).collect();
+    let found = db.apis_by_identifier(&names, builtin).await?;
+    let mut ids = Vec::with_capacity(identifiers.len());
+    for id in identifiers {
+        match found.iter().find(|a| a.identifier == id.as_str()) {
+            Some(api) => ids.push(api.pk),
+            None => {
+                let mut errors = FieldErrors::default();
+                errors.add(Field::Apis, format!("{id} is not a registered API"));
+                return Err(RegistryError::Invalid(errors));
+            }
+        }
+    }
+    Ok(ApiSet::new(ids))
+}
+
+/// The APIs a client is limited to; `None`: any active API.
+pub async fn client_apis(
+    db: &Db,
+    client_id: &ClientId,
+    builtin: &ApiIdentifier,
+) -> Result<Option<Vec<ApiRef>>, RegistryError> {
+    Ok(match db.client_apis(client_id).await? {
+        Some(set) => Some(db.apis_in(&set, builtin).await?),
+        None => None,
+    })
+}
+
+/// The form showing a stored client, for editing: its settings and the APIs it is limited to.
+pub async fn form_of(db: &Db, client: &Client, builtin: &ApiIdentifier) -> Result<ClientForm, RegistryError> {
+    let apis = client_apis(db, &client.client_id, builtin).await?;
+    Ok(ClientForm {
+        apis: apis.map(|list| list.into_iter().map(|a| a.identifier).collect()),
+        ..ClientForm::from_spec(&client.spec)
+    })
 }
