@@ -2,28 +2,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-use common::{TestDb, bin};
+use common::{
+    TestDb,
+    cli::{clavis, json, refused},
+};
 use serde_json::Value;
-
-fn clavis(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(bin()).args(args).env("DATABASE_URL", &db.url).env_remove("RUST_LOG").output().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn refused(out: &Output, field: &str) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(field), "names {field}: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    err
-}
 
 const ADD: &[&str] = &["client", "add", "--name", "My App", "--redirect-uri", "https://app.example.com/cb"];
 

@@ -2,19 +2,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-use common::{TestDb, bin};
-use serde_json::{Value, json};
-
-fn clavis(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(bin()).args(args).env("DATABASE_URL", &db.url).env_remove("RUST_LOG").output().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use common::{
+    TestDb,
+    cli::{clavis, json as json_of},
+};
+use serde_json::json;
 
 #[tokio::test]
 async fn defaults_then_changes() {

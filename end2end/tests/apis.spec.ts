@@ -175,6 +175,20 @@ test("register an API in the admin pages; a service protects itself with Clavis"
     expect((await callService(service.base, other.access_token)).status).toBe(401);
     expect((await callService(service.base, "made-up")).status).toBe(401);
 
+    // The administrator limits the client to the Orders API in its form: without `resource`
+    // its tokens are now for Orders.
+    await open(page, `/admin/clients/${client.client_id}/edit`);
+    await page.getByText("Advanced").click();
+    await page.getByLabel("Only these:").check();
+    await page.getByRole("checkbox", { name }).check();
+    await shot(page, testInfo, "client-form-apis");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page).toHaveURL(new RegExp(`/admin/clients/${client.client_id}$`));
+    await expect(page.getByRole("definition").filter({ hasText: identifier })).toBeVisible();
+    const limited = await tokensThroughBrowser(user, request, client, {});
+    expect((await callService(service.base, limited.access_token)).status).toBe(200);
+    await open(page, `/admin/apis?search=${RUN}`);
+
     // Deactivated in the admin pages, the API can no longer check tokens, and new
     // authorizations naming it are refused.
     await page.getByRole("link", { name }).click();
@@ -190,8 +204,10 @@ test("register an API in the admin pages; a service protects itself with Clavis"
       response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, state: "s",
       code_challenge: pkce().challenge, code_challenge_method: "S256", resource: identifier,
     });
-    await user.goto(`/oauth2/authorize?${q}`);
-    const back = new URL(user.url());
+    // The browser's own request (its session cookie), stopped at the redirect to the app.
+    const refused = await user.request.get(`/oauth2/authorize?${q}`, { maxRedirects: 0 });
+    expect(refused.status()).toBe(302);
+    const back = new URL(refused.headers()["location"]);
     expect(back.searchParams.get("error")).toBe("invalid_target");
     expect(back.searchParams.get("state")).toBe("s");
 

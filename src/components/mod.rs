@@ -3,6 +3,7 @@
 pub mod api_form;
 pub mod client_form;
 pub mod clipboard;
+pub mod confirm;
 pub mod layout;
 pub mod secret_notice;
 pub mod status;

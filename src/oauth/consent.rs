@@ -70,8 +70,7 @@ pub fn consent_page(
 <h1 id="consent-title">{name} wants to access your account</h1>
 <p class="muted">Signed in as <strong>{user}</strong></p>
 <p>If you allow it, <strong>{name}</strong> will be able to:</p>
-<ul class="consent-scopes"><li>{access}{scope_note}</li></ul>
-<p>at {apis}.</p>
+<ul class="consent-scopes"><li>{access}{scope_note} in {apis}</li></ul>
 <p class="muted">You will then be sent to <strong>{host}</strong>.</p>
 <form method="post" action="/oauth2/authorize" class="form-actions">
 <input type="hidden" name="request" value="{id}">

@@ -10,6 +10,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use clavis::{config::Settings, db::Db, startup::Application};
 use reqwest::{Client, Response, header};
 
+pub mod cli;
 pub mod oauth;
 
 pub const PASSWORD: &str = "correct horse battery";

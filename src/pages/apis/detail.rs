@@ -10,6 +10,7 @@ use crate::{
     api::apis::{ApiView, delete_api, regenerate_api_secret, set_api_active},
     components::{
         clipboard::CopyButton,
+        confirm::{ConfirmCard, Open},
         layout::csrf_token,
         secret_notice::{IssuedSecret, SecretNotice},
         status::AdminOnly,
@@ -28,18 +29,11 @@ pub fn ApiDetailPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Confirm {
-    None,
-    Delete,
-    Regenerate,
-}
-
 #[component]
 fn ApiDetails(api: ApiView) -> impl IntoView {
     let secret = RwSignal::new(IssuedSecret::take(&format!("api-{}", api.id)));
     let api = RwSignal::new(api);
-    let confirm = RwSignal::new(Confirm::None);
+    let confirm = RwSignal::new(Open::None);
     let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
@@ -57,21 +51,21 @@ fn ApiDetails(api: ApiView) -> impl IntoView {
             busy.set(false);
         });
     };
-    let regenerate = move |_| {
+    let regenerate = move || {
         busy.set(true);
         spawn_local(async move {
             match regenerate_api_secret(csrf_token(), id()).await {
                 Ok(done) => {
                     api.set(done.api);
                     secret.set(Some(done.secret));
-                    confirm.set(Confirm::None);
+                    confirm.set(Open::None);
                 }
                 Err(e) => failure.set(Some(e.to_string())),
             }
             busy.set(false);
         });
     };
-    let delete = move |_| {
+    let delete = move || {
         let navigate = navigate.clone();
         busy.set(true);
         spawn_local(async move {
@@ -95,33 +89,25 @@ fn ApiDetails(api: ApiView) -> impl IntoView {
                         <button type="button" class="button-quiet" disabled=move || busy.get() on:click=toggle_active>
                             {move || if api.with(|a| a.api.active) { "Deactivate" } else { "Activate" }}
                         </button>
-                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::Regenerate)>"Regenerate secret"</button>
-                        <button type="button" class="button-danger" on:click=move |_| confirm.set(Confirm::Delete)>"Delete"</button>
+                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Open::Regenerate)>"Regenerate secret"</button>
+                        <button type="button" class="button-danger" on:click=move |_| confirm.set(Open::Delete)>"Delete"</button>
                     </div>
                 })}
             </div>
             {move || failure.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
             {move || secret.get().map(|s| view! { <SecretNotice secret=s/> })}
-            {move || (confirm.get() == Confirm::Delete).then(|| view! {
-                <div class="card confirm" role="alertdialog" aria-labelledby="confirm-delete-title">
-                    <h2 id="confirm-delete-title">"Delete this API?"</h2>
+            {move || (confirm.get() == Open::Delete).then(|| view! {
+                <ConfirmCard id="confirm-delete-title" title="Delete this API?" action="Delete API" danger=true busy
+                    on_confirm=delete.clone() on_cancel=move || confirm.set(Open::None)>
                     <p>"This removes " <strong>{api.with(|a| a.api.name.clone())}</strong>
                        ": it can no longer check tokens, clients can no longer ask for it, and clients limited to it lose it from their list. Tokens already issued for it are good for nothing else, even if an API with the same identifier is registered later. This cannot be undone."</p>
-                    <div class="form-actions">
-                        <button type="button" class="button-danger" disabled=move || busy.get() on:click=delete.clone()>"Delete API"</button>
-                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
-                    </div>
-                </div>
+                </ConfirmCard>
             })}
-            {move || (confirm.get() == Confirm::Regenerate).then(|| view! {
-                <div class="card confirm" role="alertdialog" aria-labelledby="confirm-regen-title">
-                    <h2 id="confirm-regen-title">"Regenerate the API's secret?"</h2>
+            {move || (confirm.get() == Open::Regenerate).then(|| view! {
+                <ConfirmCard id="confirm-regen-title" title="Regenerate the API's secret?" action="Regenerate" busy
+                    on_confirm=regenerate on_cancel=move || confirm.set(Open::None)>
                     <p>"A new secret is issued and shown once. The current secret stops working now: the API must switch to the new one to keep checking tokens."</p>
-                    <div class="form-actions">
-                        <button type="button" class="button-primary" disabled=move || busy.get() on:click=regenerate>"Regenerate"</button>
-                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
-                    </div>
-                </div>
+                </ConfirmCard>
             })}
             {move || api.with(|v| {
                 let a = &v.api;

@@ -10,6 +10,7 @@ use crate::{
     api::clients::{ClientView, delete_client, regenerate_client_secret, set_client_active},
     components::{
         clipboard::CopyButton,
+        confirm::{ConfirmCard, Open},
         layout::csrf_token,
         secret_notice::{IssuedSecret, SecretNotice},
         status::AdminOnly,
@@ -31,19 +32,11 @@ pub fn ClientDetailPage() -> impl IntoView {
     }
 }
 
-/// Which confirmation is open.
-#[derive(Clone, Copy, PartialEq)]
-enum Confirm {
-    None,
-    Delete,
-    Regenerate,
-}
-
 #[component]
 fn Details(client: ClientView) -> impl IntoView {
     let secret = RwSignal::new(IssuedSecret::take(&client.client_id));
     let client = RwSignal::new(client);
-    let confirm = RwSignal::new(Confirm::None);
+    let confirm = RwSignal::new(Open::None);
     let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let grace = RwSignal::new("none".to_string());
@@ -62,21 +55,21 @@ fn Details(client: ClientView) -> impl IntoView {
             busy.set(false);
         });
     };
-    let regenerate = move |_| {
+    let regenerate = move || {
         busy.set(true);
         spawn_local(async move {
             match regenerate_client_secret(csrf_token(), id(), grace.get_untracked()).await {
                 Ok(done) => {
                     client.set(done.client);
                     secret.set(done.secret);
-                    confirm.set(Confirm::None);
+                    confirm.set(Open::None);
                 }
                 Err(e) => failure.set(Some(e.to_string())),
             }
             busy.set(false);
         });
     };
-    let delete = move |_| {
+    let delete = move || {
         let navigate = navigate.clone();
         busy.set(true);
         spawn_local(async move {
@@ -102,27 +95,23 @@ fn Details(client: ClientView) -> impl IntoView {
                         {move || if client.with(|c| c.active) { "Deactivate" } else { "Activate" }}
                     </button>
                     {move || client.with(|c| c.secret.is_some()).then(|| view! {
-                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::Regenerate)>"Regenerate secret"</button>
+                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Open::Regenerate)>"Regenerate secret"</button>
                     })}
-                    <button type="button" class="button-danger" on:click=move |_| confirm.set(Confirm::Delete)>"Delete"</button>
+                    <button type="button" class="button-danger" on:click=move |_| confirm.set(Open::Delete)>"Delete"</button>
                 </div>
             </div>
             {move || failure.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
             {move || secret.get().map(|s| view! { <SecretNotice secret=s/> })}
-            {move || (confirm.get() == Confirm::Delete).then(|| view! {
-                <div class="card confirm" role="alertdialog" aria-labelledby="confirm-delete-title">
-                    <h2 id="confirm-delete-title">"Delete this client?"</h2>
+            {move || (confirm.get() == Open::Delete).then(|| view! {
+                <ConfirmCard id="confirm-delete-title" title="Delete this client?" action="Delete client" danger=true busy
+                    on_confirm=delete.clone() on_cancel=move || confirm.set(Open::None)>
                     <p>"This removes " <strong>{client.with(|c| c.form.name.clone())}</strong>
                        " and every authorization code, token and consent issued to it. Apps using it stop working. This cannot be undone."</p>
-                    <div class="form-actions">
-                        <button type="button" class="button-danger" disabled=move || busy.get() on:click=delete.clone()>"Delete client"</button>
-                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
-                    </div>
-                </div>
+                </ConfirmCard>
             })}
-            {move || (confirm.get() == Confirm::Regenerate).then(|| view! {
-                <div class="card confirm" role="alertdialog" aria-labelledby="confirm-regen-title">
-                    <h2 id="confirm-regen-title">"Regenerate the client secret?"</h2>
+            {move || (confirm.get() == Open::Regenerate).then(|| view! {
+                <ConfirmCard id="confirm-regen-title" title="Regenerate the client secret?" action="Regenerate" busy
+                    on_confirm=regenerate on_cancel=move || confirm.set(Open::None)>
                     <p>"A new secret is issued and shown once. Choose how long the current secret keeps working, so apps can switch without downtime."</p>
                     <div class="field">
                         <label for="grace">"Old secret keeps working for"</label>
@@ -132,11 +121,7 @@ fn Details(client: ClientView) -> impl IntoView {
                             <option value="24h">"24 hours"</option>
                         </select>
                     </div>
-                    <div class="form-actions">
-                        <button type="button" class="button-primary" disabled=move || busy.get() on:click=regenerate>"Regenerate"</button>
-                        <button type="button" class="button-quiet" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
-                    </div>
-                </div>
+                </ConfirmCard>
             })}
             {move || client.with(|c| {
                 let f = &c.form;
