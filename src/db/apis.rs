@@ -78,6 +78,7 @@ pub struct ApiRef {
 /// An API authenticating at the introspection endpoint.
 pub struct ApiCredentials {
     pub pk: i64,
+    pub identifier: String,
     pub active: bool,
     pub secret_digest: Vec<u8>,
 }
@@ -255,13 +256,19 @@ impl Db {
 
     /// The credentials of the API with this client_id, for introspection.
     pub async fn find_api_credentials(&self, client_id: &str) -> Result<Option<ApiCredentials>, DbError> {
-        let row: Option<(i64, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, active, secret_digest FROM apis WHERE client_id = $1 AND secret_digest IS NOT NULL",
+        let row: Option<(i64, String, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, identifier, active, secret_digest FROM apis \
+             WHERE client_id = $1 AND secret_digest IS NOT NULL AND identifier IS NOT NULL",
         )
         .bind(client_id)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|(pk, active, secret_digest)| ApiCredentials { pk, active: active == 1, secret_digest }))
+        Ok(row.map(|(pk, identifier, active, secret_digest)| ApiCredentials {
+            pk,
+            identifier,
+            active: active == 1,
+            secret_digest,
+        }))
     }
 
     /// The APIs named by `identifiers` (the built-in one by `builtin`), as found; unknown ones are

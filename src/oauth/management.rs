@@ -19,6 +19,7 @@ use super::{
 use crate::{
     auth::token,
     db::{Db, now_unix, oauth::StoredClient},
+    domain::api::ApiSet,
     registry::apis::CLIENT_ID_PREFIX,
     startup::AppState,
 };
@@ -68,7 +69,7 @@ pub async fn revoke(
 /// (about tokens issued for it), each with its own credentials.
 enum Introspector {
     Client { pk: i64 },
-    Api { pk: i64 },
+    Api { pk: i64, identifier: String },
 }
 
 /// An API's credentials carry [`CLIENT_ID_PREFIX`]; everything else is a client's. The secret is
@@ -92,7 +93,7 @@ async fn introspector(
         if !api.active {
             return Err(OAuthError::invalid_client("the API is deactivated"));
         }
-        return Ok(Introspector::Api { pk: api.pk });
+        return Ok(Introspector::Api { pk: api.pk, identifier: api.identifier });
     }
     Ok(Introspector::Client { pk: creds.authenticate(db, now).await?.pk })
 }
@@ -113,17 +114,23 @@ pub async fn introspect(
         let info = state.db.find_token(&token::digest(token)).await?;
         let inactive = || (no_store(), Json(json!({ "active": false }))).into_response();
         let Some(t) = info else { return Ok(inactive()) };
-        let visible = match asker {
-            Introspector::Client { pk } => t.client_pk == pk,
-            Introspector::Api { pk } => t.kind == "access" && t.audience.contains(pk),
+        let visible = match &asker {
+            Introspector::Client { pk } => t.client_pk == *pk,
+            Introspector::Api { pk, .. } => t.kind == "access" && t.audience.contains(*pk),
         };
         let live =
             t.client_active && !t.rotated && !t.scope.is_empty() && t.expires_at.is_none_or(|e| e > now);
         if !(visible && live) {
             return Ok(inactive());
         }
-        let apis = state.db.apis_in(&t.audience, state.issuer.builtin_api()).await?;
-        let aud: Vec<&str> = apis.iter().map(|a| a.identifier.as_str()).collect();
+        // The audience's identifiers; the common cases (a token for the asking API alone, or for
+        // the built-in API alone) need no query.
+        let builtin = state.issuer.builtin_api();
+        let aud: Vec<String> = match (&asker, t.audience.ids()) {
+            (Introspector::Api { pk, identifier }, [only]) if only == pk => vec![identifier.clone()],
+            (_, [ApiSet::BUILTIN]) => vec![builtin.to_string()],
+            _ => state.db.apis_in(&t.audience, builtin).await?.into_iter().map(|a| a.identifier).collect(),
+        };
         let mut body = json!({
             "active": true,
             "scope": t.scope,
