@@ -20,12 +20,20 @@ use tokio::net::TcpListener;
 
 use crate::{
     app::{App, shell},
-    auth::{client_addr::TrustedProxies, csrf, guard, handlers, password, rate_limit::SignInLimits, token},
+    auth::{
+        client_addr::TrustedProxies,
+        csrf, guard, handlers, password,
+        rate_limit::{FailureLimiter, SignInLimits},
+        token,
+    },
     config::{Issuer, Settings},
     db::{Db, DbError, now_unix},
     oauth::{self, rate::ClientRateLimiter},
     security, telemetry,
 };
+
+/// Client registrations one address may make in an hour (RFC 7591 endpoint).
+pub const REGISTRATIONS_PER_HOUR: u32 = 20;
 
 /// Shared by every handler and, through Leptos context, every server function.
 #[derive(Clone, FromRef)]
@@ -36,6 +44,8 @@ pub struct AppState {
     pub limits: Arc<SignInLimits>,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub api_rate: Arc<ClientRateLimiter>,
+    /// Client registrations (RFC 7591) per address.
+    pub registrations: Arc<FailureLimiter>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +98,7 @@ impl Application {
             limits: Arc::new(SignInLimits::new(settings.sign_in_pace)),
             trusted_proxies: Arc::new(settings.trusted_proxies),
             api_rate: Arc::new(ClientRateLimiter::default()),
+            registrations: Arc::new(FailureLimiter::new(REGISTRATIONS_PER_HOUR, Duration::from_secs(3600))),
         };
         Ok(Self { listener, router: router(state), addr, issuer, db, purge_every: settings.purge_every })
     }

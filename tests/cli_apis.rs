@@ -140,3 +140,32 @@ async fn a_client_can_be_limited_to_apis() {
     let show = json(&clavis(&db, &["client", "update", id, "--any-api", "--json"]));
     assert_eq!(show["apis"], Value::Null, "any active API");
 }
+
+#[tokio::test]
+async fn registration_tokens_are_issued_listed_and_revoked() {
+    let db = TestDb::fresh().await;
+    let added = json(&clavis(
+        &db,
+        &["registration-token", "add", "--expires-in", "3600", "--max-uses", "2", "--json"],
+    ));
+    let keys: Vec<&String> = added.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["token"]);
+    assert_eq!(added["token"].as_str().unwrap().len(), 43);
+    json(&clavis(&db, &["registration-token", "add", "--json"]));
+    let list = json(&clavis(&db, &["registration-token", "list", "--json"]));
+    let tokens = list["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0]["max_uses"], 2);
+    assert_eq!(tokens[0]["uses"], 0);
+    assert!(tokens[0]["expires_at"].is_i64() && tokens[1]["expires_at"].is_null());
+    assert!(!list.to_string().contains(added["token"].as_str().unwrap()), "never listed");
+    let id = tokens[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(json(&clavis(&db, &["registration-token", "revoke", &id, "--json"]))["revoked"], true);
+    refused(&clavis(&db, &["registration-token", "revoke", &id]), "id");
+    refused(&clavis(&db, &["registration-token", "add", "--expires-in", "0"]), "--expires-in");
+    refused(&clavis(&db, &["registration-token", "add", "--max-uses", "many"]), "--max-uses");
+    assert_eq!(
+        json(&clavis(&db, &["registration-token", "list", "--json"]))["tokens"].as_array().unwrap().len(),
+        1
+    );
+}

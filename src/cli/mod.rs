@@ -1,10 +1,11 @@
 //! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`,
-//! `clavis api ...`, `clavis settings`.
+//! `clavis api ...`, `clavis registration-token ...`, `clavis settings`.
 //! Bad input gets a one-line error naming the field on stderr and exit code 2, and nothing is
 //! written.
 
 mod api;
 mod client;
+mod registration;
 mod settings;
 
 use std::{io::Read, process::ExitCode};
@@ -42,6 +43,9 @@ enum Command {
     /// Manage registered APIs (resource servers) whose tokens Clavis issues.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Initial access tokens for client registration (`--registration token`).
+    #[command(subcommand)]
+    RegistrationToken(registration::RegistrationTokenCommand),
     /// Show or change the instance-wide settings.
     Settings {
         #[command(subcommand)]
@@ -94,6 +98,7 @@ pub async fn run() -> ExitCode {
             }
             Command::Client(command) => client_command(settings, command).await,
             Command::Api(command) => api_command(settings, command).await,
+            Command::RegistrationToken(command) => registration_command(settings, command).await,
             Command::Settings { command } => {
                 settings_command(settings, command.unwrap_or(settings::SettingsCommand::Show { json: false }))
                     .await
@@ -149,6 +154,17 @@ async fn api_command(settings: Settings, command: api::ApiCommand) -> Result<(),
     let issuer = settings.issuer.clone().unwrap_or_else(|| Issuer::from_addr(settings.site_addr));
     let db = open_db(&settings).await?;
     let result = api::run(&db, command, issuer.builtin_api()).await;
+    db.close().await;
+    result
+}
+
+async fn registration_command(
+    settings: Settings,
+    command: registration::RegistrationTokenCommand,
+) -> Result<(), CliError> {
+    registration::precheck(&command)?;
+    let db = open_db(&settings).await?;
+    let result = registration::run(&db, command).await;
     db.close().await;
     result
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::CliError;
 use crate::{
     db::{Db, settings::SettingsPatch},
-    domain::settings::InstanceSettings,
+    domain::settings::{InstanceSettings, RegistrationPolicy},
 };
 
 #[derive(Subcommand)]
@@ -34,6 +34,16 @@ pub enum SettingsCommand {
         /// on | off: off makes the token endpoint and the API refuse every request.
         #[arg(long)]
         api_access: Option<String>,
+        /// off | open | token: who may register a client at POST /oauth2/register (RFC 7591);
+        /// token: with an initial access token from `clavis registration-token add`.
+        #[arg(long)]
+        registration: Option<String>,
+        /// off | on: take an https client_id as the URL of its client ID metadata document.
+        #[arg(long)]
+        client_metadata_documents: Option<String>,
+        /// Most self-registered clients at once, 0 to 1000000 (default 1000).
+        #[arg(long, allow_hyphen_values = true)]
+        max_self_registered: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -47,6 +57,9 @@ pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliErro
         session_cap,
         session_max_lifetime,
         api_access,
+        registration,
+        client_metadata_documents,
+        max_self_registered,
         ..
     } = command
     else {
@@ -80,6 +93,21 @@ pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliErro
             .map(InstanceSettings::parse_switch)
             .transpose()
             .map_err(|e| input("--api-access", e))?,
+        registration: registration
+            .as_deref()
+            .map(RegistrationPolicy::parse)
+            .transpose()
+            .map_err(|e| input("--registration", e))?,
+        client_metadata_documents: client_metadata_documents
+            .as_deref()
+            .map(InstanceSettings::parse_switch)
+            .transpose()
+            .map_err(|e| input("--client-metadata-documents", e))?,
+        max_self_registered: max_self_registered
+            .as_deref()
+            .map(InstanceSettings::parse_max_self_registered)
+            .transpose()
+            .map_err(|e| input("--max-self-registered", e))?,
     };
     Ok(Some(patch))
 }
@@ -101,6 +129,9 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
                 "session_cap": settings.session_cap.get(),
                 "session_max_lifetime": settings.session_max_lifetime.get(),
                 "api_access": if settings.api_enabled { "on" } else { "off" },
+                "registration": settings.registration.as_str(),
+                "client_metadata_documents": if settings.client_metadata_documents { "on" } else { "off" },
+                "max_self_registered": settings.max_self_registered,
             })
         );
     } else {
@@ -109,6 +140,9 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
         println!("session cap:            {} per user and client", settings.session_cap);
         println!("session max lifetime:   {} s", settings.session_max_lifetime);
         println!("API access:             {}", if settings.api_enabled { "on" } else { "off" });
+        println!("client registration:    {}", settings.registration.as_str());
+        println!("metadata documents:     {}", if settings.client_metadata_documents { "on" } else { "off" });
+        println!("self-registered at most: {}", settings.max_self_registered);
     }
     Ok(())
 }

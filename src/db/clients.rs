@@ -5,15 +5,23 @@ use std::num::NonZeroU32;
 
 use super::{Db, DbError, unique_violation};
 use crate::domain::client::{
-    AccessLifetime, AuthMethod, Client, ClientAuth, ClientId, ClientPage, ClientScope, ClientSpec,
-    ClientSummary, ListQuery, Pkce, RedirectUris, RefreshCount, RefreshLifetime, SecretInfo, SortKey,
-    StateFilter,
+    AccessLifetime, AuthMethod, Client, ClientAuth, ClientId, ClientOrigin, ClientPage, ClientScope,
+    ClientSpec, ClientSummary, ListQuery, Pkce, RedirectUris, RefreshCount, RefreshLifetime, SecretInfo,
+    SortKey, StateFilter,
 };
 
 /// A new secret, as stored: its SHA-256 digest and its last four characters (for display).
 pub struct StoredSecret {
     pub digest: [u8; 32],
     pub last4: String,
+}
+
+/// What a self-registered client stores beyond its settings: who registered it, the digest of its
+/// registration access token (RFC 7592) and its descriptive metadata (JSON).
+pub struct SelfRegistration {
+    pub origin: ClientOrigin,
+    pub token_digest: [u8; 32],
+    pub metadata: String,
 }
 
 /// What an edit does to the secret, decided by the caller from the old and new auth methods.
@@ -27,7 +35,8 @@ pub enum SecretChange {
 
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, redirect_uris, auth_method, require_pkce, scope, description, \
      version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, active, \
-     secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at, refresh_reuse_grace_secs";
+     secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at, refresh_reuse_grace_secs, \
+     origin";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ClientRow {
@@ -51,6 +60,7 @@ pub(super) struct ClientRow {
     created_at: i64,
     updated_at: i64,
     refresh_reuse_grace_secs: Option<i64>,
+    origin: String,
 }
 
 fn corrupt(column: &str, e: impl std::fmt::Display) -> DbError {
@@ -113,6 +123,7 @@ impl TryFrom<ClientRow> for Client {
             secret,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            origin: ClientOrigin::parse(&r.origin).ok_or_else(|| corrupt("origin", &r.origin))?,
         })
     }
 }
@@ -189,19 +200,22 @@ impl SpecValues {
 
 impl Db {
     /// Stores a new, active client. [`DbError::Duplicate`] if the client ID exists.
+    /// Stores a new client; `registration` is set when it registered itself.
     pub async fn insert_client(
         &self,
         client_id: &ClientId,
         spec: &ClientSpec,
         secret: Option<&StoredSecret>,
         now: i64,
+        registration: Option<&SelfRegistration>,
     ) -> Result<(), DbError> {
         let q = sqlx::query(
             "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
              version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
              client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
-             refresh_reuse_grace_secs) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18, $19)",
+             refresh_reuse_grace_secs, origin, registration_token_digest, metadata) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18, $19, \
+               $20, $21, $22)",
         );
         let values = SpecValues::of(spec)?;
         let grace = values.refresh_reuse_grace_secs;
@@ -213,6 +227,9 @@ impl Db {
             .bind(secret.map(|_| now))
             .bind(now)
             .bind(grace)
+            .bind(registration.map_or(ClientOrigin::Admin, |r| r.origin).as_str())
+            .bind(registration.map(|r| r.token_digest.to_vec()))
+            .bind(registration.map(|r| r.metadata.as_str()))
             .execute(self.pool())
             .await
             .map_err(unique_violation)?;

@@ -5,6 +5,7 @@
 pub mod apis;
 pub mod clients;
 pub mod oauth;
+pub mod registration;
 mod scope;
 pub mod sessions;
 pub mod settings;

@@ -3,7 +3,6 @@
 //! arrives here as a SHA-256 digest. Each operation that issues or rotates tokens is one
 //! transaction, so nothing is half-written and the session cap holds under concurrency.
 
-use std::num::NonZeroU32;
 use std::sync::OnceLock;
 
 use sqlx::{Any, Transaction};
@@ -11,6 +10,7 @@ use sqlx::{Any, Transaction};
 use super::{
     Backend, Db, DbError,
     clients::{CLIENT_COLUMNS, ClientRow},
+    settings::{SETTINGS_COLUMNS, SettingsRow},
 };
 use crate::domain::{
     Scope,
@@ -40,11 +40,8 @@ struct StoredClientRow {
     secret_digest: Option<Vec<u8>>,
     old_secret_digest: Option<Vec<u8>>,
     apis: Option<ApiSet>,
-    s_access: i64,
-    s_refresh: i64,
-    s_cap: i64,
-    s_max: i64,
-    s_api: i64,
+    #[sqlx(flatten)]
+    settings: SettingsRow,
 }
 
 fn stored_client_sql() -> &'static str {
@@ -52,20 +49,11 @@ fn stored_client_sql() -> &'static str {
     SQL.get_or_init(|| {
         let columns: Vec<String> = CLIENT_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
         format!(
-            "SELECT {}, c.id AS pk, c.secret_digest, c.old_secret_digest, c.apis, \
-               s.access_token_lifetime_secs AS s_access, s.refresh_token_lifetime_secs AS s_refresh, \
-               s.session_cap AS s_cap, s.session_max_lifetime_secs AS s_max, s.api_enabled AS s_api \
+            "SELECT {}, c.id AS pk, c.secret_digest, c.old_secret_digest, c.apis, {SETTINGS_COLUMNS} \
              FROM clients c CROSS JOIN settings s WHERE c.client_id = $1 AND s.id = 1",
             columns.join(", ")
         )
     })
-}
-
-fn positive(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
-    u32::try_from(v)
-        .ok()
-        .and_then(NonZeroU32::new)
-        .ok_or_else(|| DbError::Corrupt(format!("settings.{column}: {v}")))
 }
 
 /// A consent screen's request, waiting for the user's decision.
@@ -260,13 +248,7 @@ impl Db {
             old_secret_digest: r.old_secret_digest,
             old_secret_expires_at,
             allowed_apis: r.apis,
-            settings: InstanceSettings {
-                access_token_lifetime: positive("access_token_lifetime_secs", r.s_access)?,
-                refresh_token_lifetime: positive("refresh_token_lifetime_secs", r.s_refresh)?,
-                session_cap: positive("session_cap", r.s_cap)?,
-                session_max_lifetime: positive("session_max_lifetime_secs", r.s_max)?,
-                api_enabled: r.s_api == 1,
-            },
+            settings: r.settings.try_into()?,
         }))
     }
 
@@ -447,6 +429,12 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         insert_tokens(&mut tx, grant_id, now, &tokens).await?;
+        // Self-registered clients in use are kept by the purge.
+        sqlx::query("UPDATE clients SET last_used_at = $1 WHERE id = $2 AND origin <> 'admin'")
+            .bind(now)
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE authorization_codes SET grant_id = $1 WHERE code_hash = $2")
             .bind(grant_id)
             .bind(code_hash)
@@ -751,7 +739,8 @@ impl Db {
     /// Deletes what can no longer be used: expired sessions (with their tokens), expired tokens
     /// (a rotated refresh token is kept while it lives, so its reuse is still recognised and
     /// ends the session), consent requests and browser sessions, and codes past their life. Used
-    /// codes stay a day longer so a late replay still revokes what they started.
+    /// codes stay a day longer so a late replay still revokes what they started. Expired initial
+    /// access tokens go, and so do self-registered clients unused for 30 days.
     ///
     /// Deletes in batches of [`PURGE_BATCH`] rows, each its own short write, so token requests
     /// never wait long behind a purge.
@@ -764,6 +753,15 @@ impl Db {
             ("authorization_codes", "code_hash", "used = 0 AND expires_at <= $1", now),
             ("authorization_codes", "code_hash", "expires_at <= $1", now - 86_400),
             ("sessions", "id_hash", "expires_at <= $1", now),
+            ("registration_tokens", "id", "expires_at IS NOT NULL AND expires_at <= $1", now),
+            // Self-registered clients unused for 30 days, with no live session: nobody uses them.
+            (
+                "clients",
+                "id",
+                "origin <> 'admin' AND COALESCE(last_used_at, created_at) <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_pk = clients.id)",
+                now - SELF_REGISTERED_IDLE_SECS,
+            ),
         ] {
             let sql = format!(
                 "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expired} LIMIT {PURGE_BATCH})"
@@ -792,6 +790,10 @@ impl Db {
         Ok(removed)
     }
 }
+
+/// A self-registered client whose codes nobody exchanged for this long, and that holds no live
+/// session, is deleted by the purge (30 days).
+pub const SELF_REGISTERED_IDLE_SECS: i64 = 30 * 86_400;
 
 /// Rows one purge statement deletes at most.
 pub const PURGE_BATCH: u64 = 500;

@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 
 use super::{Db, DbError, now_unix};
-use crate::domain::settings::InstanceSettings;
+use crate::domain::settings::{InstanceSettings, RegistrationPolicy};
 
 /// The settings to change; `None` keeps the stored value.
 #[derive(Debug, Default, Clone, Copy)]
@@ -14,9 +14,49 @@ pub struct SettingsPatch {
     pub session_cap: Option<NonZeroU32>,
     pub session_max_lifetime: Option<NonZeroU32>,
     pub api_enabled: Option<bool>,
+    pub registration: Option<RegistrationPolicy>,
+    pub client_metadata_documents: Option<bool>,
+    pub max_self_registered: Option<u32>,
 }
 
-fn positive(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
+/// The settings row's columns, as `s.` (the token endpoints join them to the client's row).
+pub(super) const SETTINGS_COLUMNS: &str = "s.access_token_lifetime_secs AS s_access, \
+     s.refresh_token_lifetime_secs AS s_refresh, s.session_cap AS s_cap, s.session_max_lifetime_secs AS s_max, \
+     s.api_enabled AS s_api, s.registration AS s_registration, \
+     s.client_metadata_documents AS s_documents, s.max_self_registered AS s_max_self";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SettingsRow {
+    s_access: i64,
+    s_refresh: i64,
+    s_cap: i64,
+    s_max: i64,
+    s_api: i64,
+    s_registration: String,
+    s_documents: i64,
+    s_max_self: i64,
+}
+
+impl TryFrom<SettingsRow> for InstanceSettings {
+    type Error = DbError;
+
+    fn try_from(r: SettingsRow) -> Result<Self, DbError> {
+        Ok(InstanceSettings {
+            access_token_lifetime: positive("access_token_lifetime_secs", r.s_access)?,
+            refresh_token_lifetime: positive("refresh_token_lifetime_secs", r.s_refresh)?,
+            session_cap: positive("session_cap", r.s_cap)?,
+            session_max_lifetime: positive("session_max_lifetime_secs", r.s_max)?,
+            api_enabled: r.s_api == 1,
+            registration: RegistrationPolicy::parse(&r.s_registration)
+                .map_err(|_| DbError::Corrupt(format!("settings.registration: {}", r.s_registration)))?,
+            client_metadata_documents: r.s_documents == 1,
+            max_self_registered: u32::try_from(r.s_max_self)
+                .map_err(|_| DbError::Corrupt(format!("settings.max_self_registered: {}", r.s_max_self)))?,
+        })
+    }
+}
+
+pub(super) fn positive(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
     u32::try_from(v)
         .ok()
         .and_then(NonZeroU32::new)
@@ -25,19 +65,11 @@ fn positive(column: &str, v: i64) -> Result<NonZeroU32, DbError> {
 
 impl Db {
     pub async fn settings(&self) -> Result<InstanceSettings, DbError> {
-        let (access, refresh, cap, max, api): (i64, i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT access_token_lifetime_secs, refresh_token_lifetime_secs, session_cap, \
-               session_max_lifetime_secs, api_enabled FROM settings WHERE id = 1",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok(InstanceSettings {
-            access_token_lifetime: positive("access_token_lifetime_secs", access)?,
-            refresh_token_lifetime: positive("refresh_token_lifetime_secs", refresh)?,
-            session_cap: positive("session_cap", cap)?,
-            session_max_lifetime: positive("session_max_lifetime_secs", max)?,
-            api_enabled: api == 1,
-        })
+        let row: SettingsRow =
+            sqlx::query_as(&format!("SELECT {SETTINGS_COLUMNS} FROM settings s WHERE id = 1"))
+                .fetch_one(self.pool())
+                .await?;
+        row.try_into()
     }
 
     /// Changes the given settings in one statement (no read-then-write race) and returns them all.
@@ -49,7 +81,10 @@ impl Db {
                session_cap = COALESCE($3, session_cap), \
                api_enabled = COALESCE($4, api_enabled), \
                updated_at = $5, \
-               session_max_lifetime_secs = COALESCE($6, session_max_lifetime_secs) \
+               session_max_lifetime_secs = COALESCE($6, session_max_lifetime_secs), \
+               registration = COALESCE($7, registration), \
+               client_metadata_documents = COALESCE($8, client_metadata_documents), \
+               max_self_registered = COALESCE($9, max_self_registered) \
              WHERE id = 1",
         )
         .bind(patch.access_token_lifetime.map(|n| i64::from(n.get())))
@@ -58,6 +93,9 @@ impl Db {
         .bind(patch.api_enabled.map(i64::from))
         .bind(now_unix())
         .bind(patch.session_max_lifetime.map(|n| i64::from(n.get())))
+        .bind(patch.registration.map(RegistrationPolicy::as_str))
+        .bind(patch.client_metadata_documents.map(i64::from))
+        .bind(patch.max_self_registered.map(i64::from))
         .execute(self.pool())
         .await?;
         self.settings().await

@@ -5,6 +5,7 @@ pub mod api;
 pub mod client;
 mod local_path;
 mod password;
+pub mod registration;
 mod role;
 mod scope;
 pub mod settings;

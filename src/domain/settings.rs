@@ -19,6 +19,42 @@ pub struct InstanceSettings {
     pub session_max_lifetime: NonZeroU32,
     /// Off: the token endpoint and the API refuse every request.
     pub api_enabled: bool,
+    /// Who may register a client through `POST /oauth2/register` (RFC 7591); off by default.
+    pub registration: RegistrationPolicy,
+    /// Whether an `https` client_id is taken as the URL of its client ID metadata document.
+    pub client_metadata_documents: bool,
+    /// At most this many self-registered clients exist at once (default 1000).
+    pub max_self_registered: u32,
+}
+
+/// Dynamic client registration (RFC 7591): off, open to anyone, or with an initial access token
+/// an administrator issued (RFC 7591 §3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationPolicy {
+    #[default]
+    Off,
+    Open,
+    Token,
+}
+
+impl RegistrationPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationPolicy::Off => "off",
+            RegistrationPolicy::Open => "open",
+            RegistrationPolicy::Token => "token",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, SettingsError> {
+        match raw {
+            "off" => Ok(RegistrationPolicy::Off),
+            "open" => Ok(RegistrationPolicy::Open),
+            "token" => Ok(RegistrationPolicy::Token),
+            _ => Err(SettingsError::Registration),
+        }
+    }
 }
 
 impl Default for InstanceSettings {
@@ -29,6 +65,9 @@ impl Default for InstanceSettings {
             session_cap: nz(10),
             session_max_lifetime: nz(7_776_000),
             api_enabled: true,
+            registration: RegistrationPolicy::Off,
+            client_metadata_documents: false,
+            max_self_registered: 1000,
         }
     }
 }
@@ -46,9 +85,16 @@ pub enum SettingsError {
     Seconds(&'static str),
     #[error("session cap must be a whole number from 1 to 1000")]
     SessionCap,
-    #[error("API access must be 'on' or 'off'")]
+    #[error("must be 'on' or 'off'")]
     Switch,
+    #[error("must be 'off', 'open' or 'token'")]
+    Registration,
+    #[error("must be a whole number from 0 to {MAX_SELF_REGISTERED}")]
+    MaxSelfRegistered,
 }
+
+/// Largest cap on self-registered clients.
+pub const MAX_SELF_REGISTERED: u32 = 1_000_000;
 
 /// Largest session cap: far above any real use, small enough to bound the per-login work.
 pub const SESSION_CAP_MAX: u32 = 1000;
@@ -68,6 +114,14 @@ impl InstanceSettings {
             .ok()
             .filter(|n| n.get() <= SESSION_CAP_MAX)
             .ok_or(SettingsError::SessionCap)
+    }
+
+    pub fn parse_max_self_registered(raw: &str) -> Result<u32, SettingsError> {
+        raw.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= MAX_SELF_REGISTERED)
+            .ok_or(SettingsError::MaxSelfRegistered)
     }
 
     pub fn parse_switch(raw: &str) -> Result<bool, SettingsError> {

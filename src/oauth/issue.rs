@@ -179,6 +179,7 @@ mod tests {
             secret: None,
             created_at: 0,
             updated_at: 0,
+            origin: Default::default(),
         }
     }
 

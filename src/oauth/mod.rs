@@ -14,6 +14,7 @@ pub mod issue;
 pub mod management;
 pub mod pkce;
 pub mod rate;
+pub mod register;
 pub mod resource;
 pub mod token;
 
@@ -26,7 +27,11 @@ use axum::{
 use http::{HeaderValue, header};
 use serde_json::json;
 
-use crate::{config::Issuer, startup::AppState};
+use crate::{
+    config::Issuer,
+    domain::settings::{InstanceSettings, RegistrationPolicy},
+    startup::AppState,
+};
 
 /// Largest request body the token endpoints and the API read. Their forms are small, but an
 /// oversized value must still get a JSON error: a body cut off at the limit makes the server close
@@ -42,14 +47,20 @@ pub fn router() -> Router<AppState> {
         .route("/oauth2/token", post(token::token).options(cors::preflight))
         .route("/oauth2/revoke", post(management::revoke).options(cors::preflight))
         .route("/oauth2/introspect", post(management::introspect))
+        .route("/oauth2/register", post(register::register))
+        .route(
+            "/oauth2/register/{client_id}",
+            get(register::read).put(register::update).delete(register::delete),
+        )
         .route("/api/v1/me", get(api::get_me).patch(api::patch_me).options(cors::preflight))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-/// RFC 8414 metadata; every endpoint is under the issuer.
-pub fn metadata_document(issuer: &Issuer) -> serde_json::Value {
+/// RFC 8414 metadata; every endpoint is under the issuer. The registration endpoint is named
+/// only while registration is allowed.
+pub fn metadata_document(issuer: &Issuer, settings: &InstanceSettings) -> serde_json::Value {
     let at = |path: &str| format!("{}{path}", issuer.as_str());
-    json!({
+    let mut doc = json!({
         "issuer": issuer.as_str(),
         "authorization_endpoint": at("/oauth2/authorize"),
         "token_endpoint": at("/oauth2/token"),
@@ -64,18 +75,31 @@ pub fn metadata_document(issuer: &Issuer) -> serde_json::Value {
         "introspection_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
         "scopes_supported": crate::domain::Scope::ALL.values().collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
-    })
+    });
+    if settings.registration != RegistrationPolicy::Off {
+        doc["registration_endpoint"] = json!(at("/oauth2/register"));
+    }
+    if settings.client_metadata_documents {
+        doc["client_id_metadata_document_supported"] = json!(true);
+    }
+    doc
 }
 
-pub async fn metadata(State(issuer): State<std::sync::Arc<Issuer>>) -> impl IntoResponse {
+pub async fn metadata(State(state): State<AppState>) -> axum::response::Response {
+    let settings = match state.db.settings().await {
+        Ok(s) => s,
+        Err(e) => return endpoint::OAuthError::server_error(&e).into_response(),
+    };
     (
         [
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            // The policy can change: caches keep it five minutes at most.
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
             // Public information: any page may read it.
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
         ],
-        Json(metadata_document(&issuer)),
+        Json(metadata_document(&state.issuer, &settings)),
     )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -84,7 +108,10 @@ mod tests {
 
     #[test]
     fn metadata_names_every_endpoint_under_the_issuer() {
-        let m = metadata_document(&Issuer::parse("https://auth.example.com/").unwrap());
+        let m = metadata_document(
+            &Issuer::parse("https://auth.example.com/").unwrap(),
+            &InstanceSettings::default(),
+        );
         assert_eq!(m["issuer"], "https://auth.example.com");
         assert_eq!(m["token_endpoint"], "https://auth.example.com/oauth2/token");
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));

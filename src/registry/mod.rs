@@ -2,6 +2,7 @@
 //! through the domain, generate identifiers and secrets, hash, persist. Callers check who may act.
 
 pub mod apis;
+pub mod registration;
 
 use std::fmt;
 
@@ -10,7 +11,7 @@ use crate::{
     db::{
         Db, DbError,
         apis::ApiRef,
-        clients::{SecretChange, StoredSecret},
+        clients::{SecretChange, SelfRegistration, StoredSecret},
         now_unix,
     },
     domain::{
@@ -79,6 +80,16 @@ pub async fn create(
     form: &ClientForm,
     builtin: &ApiIdentifier,
 ) -> Result<(Client, Option<PlainSecret>), RegistryError> {
+    create_as(db, form, builtin, None).await
+}
+
+/// [`create`], for a client that registers itself when `registration` is given.
+pub(crate) async fn create_as(
+    db: &Db,
+    form: &ClientForm,
+    builtin: &ApiIdentifier,
+    registration: Option<&SelfRegistration>,
+) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
     let apis = form_apis(db, form, builtin).await?;
     let (plain, stored) = if spec.auth.has_secret() {
@@ -92,7 +103,7 @@ pub async fn create(
     let mut attempt = 0;
     let client_id = loop {
         let id = ClientId::parse(&new_client_id()).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        match db.insert_client(&id, &spec, stored.as_ref(), now).await {
+        match db.insert_client(&id, &spec, stored.as_ref(), now, registration).await {
             Ok(()) => break id,
             Err(DbError::Duplicate) if attempt == 0 => attempt += 1,
             Err(e) => return Err(e.into()),
@@ -126,6 +137,21 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ClientPage, RegistryErro
 
 /// Saves an edited client. Switching to `none` deletes the secret; switching from `none` to a
 /// secret method issues a new one, returned once.
+/// A client that registered itself keeps PKCE and the consent screen, whoever edits it.
+fn self_registered_rules(current: &Client, form: &ClientForm) -> Result<(), RegistryError> {
+    if !current.origin.is_self_registered() {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::default();
+    if !form.require_pkce {
+        errors.add(Field::RequirePkce, "A self-registered client always requires PKCE");
+    }
+    if !form.consent {
+        errors.add(Field::Consent, "A self-registered client always shows the allow/deny screen");
+    }
+    if errors.is_empty() { Ok(()) } else { Err(RegistryError::Invalid(errors)) }
+}
+
 pub async fn update(
     db: &Db,
     client_id: &ClientId,
@@ -135,6 +161,7 @@ pub async fn update(
     let spec = form.validate().map_err(RegistryError::Invalid)?;
     let apis = form_apis(db, form, builtin).await?;
     let current = get(db, client_id).await?;
+    self_registered_rules(&current, form)?;
     let (change, plain) = match (current.spec.auth.has_secret(), spec.auth.has_secret()) {
         (true, false) => (SecretChange::Remove, None),
         (false, true) => {

@@ -22,7 +22,7 @@ pub use options::{
     AccessLifetime, ClientScope, OptionError, REUSE_GRACE_MAX, RefreshCount, RefreshLifetime, SecretGrace,
     SecretGraceError,
 };
-pub use record::{Client, ClientId, ClientIdError, SecretInfo};
+pub use record::{Client, ClientId, ClientIdError, ClientOrigin, SecretInfo};
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUris, RedirectUrisError};
 
 pub const DESCRIPTION_MAX: usize = 1000;

@@ -41,11 +41,55 @@ pub struct SecretInfo {
     pub previous_valid_until: Option<i64>,
 }
 
+/// Who registered a client. Self-registered clients (the last two) always require PKCE and show
+/// the consent screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientOrigin {
+    /// An administrator (admin pages or CLI).
+    #[default]
+    Admin,
+    /// The client itself, through dynamic registration (RFC 7591).
+    Registered,
+    /// Its client ID metadata document (an `https` client_id).
+    MetadataDocument,
+}
+
+impl ClientOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientOrigin::Admin => "admin",
+            ClientOrigin::Registered => "registered",
+            ClientOrigin::MetadataDocument => "metadata_document",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [ClientOrigin::Admin, ClientOrigin::Registered, ClientOrigin::MetadataDocument]
+            .into_iter()
+            .find(|o| o.as_str() == raw)
+    }
+
+    /// What the admin list says of it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ClientOrigin::Admin => "Registered by an administrator",
+            ClientOrigin::Registered => "Self-registered",
+            ClientOrigin::MetadataDocument => "Metadata document",
+        }
+    }
+
+    pub fn is_self_registered(self) -> bool {
+        self != ClientOrigin::Admin
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
     pub client_id: ClientId,
     pub spec: ClientSpec,
     pub active: bool,
+    pub origin: ClientOrigin,
     /// `Some` exactly for confidential clients.
     pub secret: Option<SecretInfo>,
     pub created_at: i64,

@@ -18,6 +18,7 @@ fn client(edit: impl FnOnce(&mut ClientForm)) -> Client {
         secret: None,
         created_at: 0,
         updated_at: 0,
+        origin: Default::default(),
     }
 }
 
