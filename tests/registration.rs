@@ -421,3 +421,22 @@ async fn the_consent_flow_of_a_self_registered_client_needs_pkce() {
     assert_eq!(query_param(&location(&res), "error").as_deref(), Some("invalid_request"));
     assert_eq!(app.get(&path, &cookie).await.status(), 200, "the consent screen");
 }
+
+#[tokio::test]
+async fn the_admin_list_marks_self_registered_clients_and_filters_by_origin() {
+    let app = app_with(RegistrationPolicy::Open).await;
+    let (_, reg) = status_json(post(&app, &mcp_client(), None).await).await;
+    let mine = app.add_client(|f| f.name = "Admin Made".into()).await;
+    app.add_user("root", true).await;
+    let admin = app.sign_in("root").await;
+    let html = app.get("/admin/clients", &admin).await.text().await.unwrap();
+    assert!(html.contains(r#"<span class="badge badge-origin">Self-registered"#), "{html}");
+    assert!(html.contains("Self-registration: open to anyone."), "the policy is said: {html}");
+    let only = app.get("/admin/clients?origin=registered", &admin).await.text().await.unwrap();
+    assert!(only.contains(str_of(&reg, "client_id")) && !only.contains(&mine.client_id));
+    let theirs = app.get("/admin/clients?origin=admin", &admin).await.text().await.unwrap();
+    assert!(!theirs.contains(str_of(&reg, "client_id")) && theirs.contains(&mine.client_id));
+    let details =
+        app.get(&format!("/admin/clients/{}", str_of(&reg, "client_id")), &admin).await.text().await.unwrap();
+    assert!(details.contains("The client itself (dynamic registration)"), "{details}");
+}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiError;
 use crate::domain::{
-    client::{ClientForm, ClientPage, ListQuery, SecretInfo},
+    client::{ClientForm, ClientOrigin, ClientPage, ListQuery, SecretInfo},
     settings::InstanceSettings,
 };
 
@@ -33,6 +33,8 @@ pub struct ClientView {
     /// Every setting, in the form's terms (also what the edit page starts from).
     pub form: ClientForm,
     pub active: bool,
+    /// Who registered it.
+    pub origin: ClientOrigin,
     pub secret: Option<SecretInfo>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -95,6 +97,7 @@ mod server {
             client_id: c.client_id.to_string(),
             form,
             active: c.active,
+            origin: c.origin,
             secret: c.secret,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -221,6 +224,7 @@ mod tests {
             client_id: "abcdefghijklmnop".into(),
             form: ClientForm::default(),
             active: true,
+            origin: ClientOrigin::Admin,
             secret: None,
             created_at: 0,
             updated_at: 0,

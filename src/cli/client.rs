@@ -10,8 +10,8 @@ use crate::{
     db::{Db, apis::ApiRef},
     domain::api::ApiIdentifier,
     domain::client::{
-        AccessLifetime, Client, ClientForm, ClientId, FieldErrors, ListQuery, RefreshCount, RefreshLifetime,
-        SecretGrace, StateFilter,
+        AccessLifetime, Client, ClientForm, ClientId, FieldErrors, ListQuery, OriginFilter, RefreshCount,
+        RefreshLifetime, SecretGrace, StateFilter,
     },
     registry::{self, PlainSecret, RegistryError},
 };
@@ -33,6 +33,9 @@ pub enum ClientCommand {
         /// all | active | inactive
         #[arg(long, default_value = "all")]
         state: String,
+        /// all | admin | registered | metadata_document: who registered them
+        #[arg(long, default_value = "all")]
+        origin: String,
         #[arg(long, default_value_t = 1)]
         page: u32,
         /// 25, 50 or 100
@@ -248,7 +251,10 @@ pub async fn run(db: &Db, command: ClientCommand, builtin: &ApiIdentifier) -> Re
             let (client, secret) = registry::create(db, &form, builtin).await.map_err(registry_error)?;
             print_created(&client, secret.as_ref(), json);
         }
-        ClientCommand::List { search, state, page, per_page, json } => {
+        ClientCommand::List { search, state, origin, page, per_page, json } => {
+            let origin = OriginFilter::parse(&origin).ok_or_else(|| {
+                CliError::Input("--origin: must be all, admin, registered or metadata_document".into())
+            })?;
             let state = match state.as_str() {
                 "all" => StateFilter::All,
                 "active" => StateFilter::Active,
@@ -261,13 +267,13 @@ pub async fn run(db: &Db, command: ClientCommand, builtin: &ApiIdentifier) -> Re
             if page == 0 {
                 return Err(CliError::Input("--page: must be 1 or more".into()));
             }
-            let query = ListQuery { search, state, page, per_page, ..ListQuery::default() };
+            let query = ListQuery { search, state, origin, page, per_page, ..ListQuery::default() };
             let result = registry::list(db, &query).await.map_err(registry_error)?;
             if json {
                 let rows: Vec<Value> = result
                     .rows
                     .iter()
-                    .map(|r| json!({"client_id": r.client_id, "name": r.name, "active": r.active, "created_at": r.created_at}))
+                    .map(|r| json!({"client_id": r.client_id, "name": r.name, "active": r.active, "created_at": r.created_at, "origin": r.origin.as_str()}))
                     .collect();
                 println!(
                     "{}",
@@ -397,6 +403,7 @@ pub fn client_json(c: &Client, apis: Option<&[ApiRef]>) -> Value {
         "rate_limit": s.rate_limit.map(|n| n.get()),
         "refresh_reuse_grace": s.refresh_reuse_grace.map(|n| n.get()),
         "active": c.active,
+        "origin": c.origin.as_str(),
         "secret": c.secret.as_ref().map(|i| json!({
             "last4": i.last4, "created_at": i.created_at, "previous_valid_until": i.previous_valid_until,
         })),

@@ -346,19 +346,19 @@ impl Db {
         };
         let (limit, offset) = filter.next_params();
         let sql = format!(
-            "SELECT client_id, name, active, created_at, (SELECT COUNT(*) FROM clients {w}) AS total \
+            "SELECT client_id, name, active, created_at, origin, (SELECT COUNT(*) FROM clients {w}) AS total \
              FROM clients {w} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
             w = filter.sql
         );
         let offset = i64::try_from(q.offset()).unwrap_or(i64::MAX);
         let rows = filter
-            .bind(sqlx::query_as::<_, (String, String, i64, i64, i64)>(&sql))
+            .bind(sqlx::query_as::<_, (String, String, i64, i64, String, i64)>(&sql))
             .bind(i64::from(q.per_page))
             .bind(offset)
             .fetch_all(self.pool())
             .await?;
         let total = match rows.first() {
-            Some(r) => r.4,
+            Some(r) => r.5,
             // Past the last page there is no row to carry the total.
             None => {
                 let sql = format!("SELECT COUNT(*) FROM clients {}", filter.sql);
@@ -367,13 +367,16 @@ impl Db {
         };
         let rows = rows
             .into_iter()
-            .map(|(client_id, name, active, created_at, _)| ClientSummary {
-                client_id,
-                name,
-                active: active == 1,
-                created_at,
+            .map(|(client_id, name, active, created_at, origin, _)| {
+                Ok(ClientSummary {
+                    client_id,
+                    name,
+                    active: active == 1,
+                    created_at,
+                    origin: ClientOrigin::parse(&origin).ok_or_else(|| corrupt("origin", &origin))?,
+                })
             })
-            .collect();
+            .collect::<Result<_, DbError>>()?;
         Ok(ClientPage { rows, total: u64::try_from(total).unwrap_or(0) })
     }
 }
@@ -396,6 +399,13 @@ impl ListFilter {
             StateFilter::All => {}
             StateFilter::Active => conditions.push("active = 1"),
             StateFilter::Inactive => conditions.push("active = 0"),
+        }
+        // Whitelisted literals only.
+        match q.origin.origin() {
+            None => {}
+            Some(ClientOrigin::Admin) => conditions.push("origin = 'admin'"),
+            Some(ClientOrigin::Registered) => conditions.push("origin = 'registered'"),
+            Some(ClientOrigin::MetadataDocument) => conditions.push("origin = 'metadata_document'"),
         }
         let sql =
             if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ClientOrigin;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum StateFilter {
@@ -9,6 +11,54 @@ pub enum StateFilter {
     All,
     Active,
     Inactive,
+}
+
+/// Who registered the clients listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginFilter {
+    #[default]
+    All,
+    Admin,
+    Registered,
+    MetadataDocument,
+}
+
+impl OriginFilter {
+    pub const ALL: [OriginFilter; 4] =
+        [OriginFilter::All, OriginFilter::Admin, OriginFilter::Registered, OriginFilter::MetadataDocument];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginFilter::All => "all",
+            OriginFilter::Admin => "admin",
+            OriginFilter::Registered => "registered",
+            OriginFilter::MetadataDocument => "metadata_document",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OriginFilter::All => "Anyone",
+            OriginFilter::Admin => "Administrators",
+            OriginFilter::Registered => "Self-registered",
+            OriginFilter::MetadataDocument => "Metadata document",
+        }
+    }
+
+    /// The origin it keeps; `None`: all.
+    pub fn origin(self) -> Option<ClientOrigin> {
+        match self {
+            OriginFilter::All => None,
+            OriginFilter::Admin => Some(ClientOrigin::Admin),
+            OriginFilter::Registered => Some(ClientOrigin::Registered),
+            OriginFilter::MetadataDocument => Some(ClientOrigin::MetadataDocument),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -27,6 +77,8 @@ pub struct ListQuery {
     /// Matched, case-insensitively, anywhere in the name or the client ID.
     pub search: String,
     pub state: StateFilter,
+    /// Who registered them.
+    pub origin: OriginFilter,
     pub sort: SortKey,
     pub descending: bool,
     /// 1-based.
@@ -40,6 +92,7 @@ impl Default for ListQuery {
         Self {
             search: String::new(),
             state: StateFilter::All,
+            origin: OriginFilter::All,
             sort: SortKey::Created,
             descending: true,
             page: 1,
@@ -72,6 +125,9 @@ impl ListQuery {
         if self.state != d.state {
             parts.push(format!("state={}", self.state.as_str()));
         }
+        if self.origin != d.origin {
+            parts.push(format!("origin={}", self.origin.as_str()));
+        }
         if self.sort != d.sort {
             parts.push(format!("sort={}", self.sort.as_str()));
         }
@@ -94,6 +150,7 @@ impl ListQuery {
         ListQuery {
             search: get("q").unwrap_or_default(),
             state: get("state").and_then(|s| StateFilter::parse(&s)).unwrap_or(d.state),
+            origin: get("origin").and_then(|s| OriginFilter::parse(&s)).unwrap_or(d.origin),
             sort: get("sort").and_then(|s| SortKey::parse(&s)).unwrap_or(d.sort),
             descending: get("dir").map_or(d.descending, |s| s != "asc"),
             page: get("page").and_then(|s| s.parse().ok()).unwrap_or(1),
@@ -164,6 +221,7 @@ pub struct ClientSummary {
     pub name: String,
     pub active: bool,
     pub created_at: i64,
+    pub origin: ClientOrigin,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,13 +240,17 @@ mod tests {
         let q = ListQuery {
             search: "a b&c=ü".into(),
             state: StateFilter::Inactive,
+            origin: OriginFilter::Registered,
             sort: SortKey::Name,
             descending: false,
             page: 3,
             per_page: 50,
         };
         let qs = q.to_query_string();
-        assert_eq!(qs, "q=a%20b%26c%3D%C3%BC&state=inactive&sort=name&dir=asc&page=3&per_page=50");
+        assert_eq!(
+            qs,
+            "q=a%20b%26c%3D%C3%BC&state=inactive&origin=registered&sort=name&dir=asc&page=3&per_page=50"
+        );
         let back = ListQuery::from_params(|k| {
             let raw = qs.split('&').find_map(|p| p.strip_prefix(&format!("{k}=")).map(str::to_string))?;
             Some(match k {

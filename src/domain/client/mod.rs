@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::api::ApiIdentifier;
 
 pub use auth::{AuthMethod, ClientAuth, ClientAuthError, Pkce, SecretMethod};
-pub use list::{ClientPage, ClientSummary, ListQuery, SortKey, StateFilter, percent_encode};
+pub use list::{ClientPage, ClientSummary, ListQuery, OriginFilter, SortKey, StateFilter, percent_encode};
 pub use name::{ClientName, ClientNameError};
 pub use options::{
     AccessLifetime, ClientScope, OptionError, REUSE_GRACE_MAX, RefreshCount, RefreshLifetime, SecretGrace,

@@ -16,7 +16,7 @@ use crate::{
         status::AdminOnly,
     },
     domain::{
-        client::{ClientForm, ClientScope},
+        client::{ClientForm, ClientOrigin, ClientScope},
         settings::InstanceSettings,
         time::{format_duration, format_utc},
     },
@@ -163,6 +163,11 @@ fn Details(client: ClientView) -> impl IntoView {
                             <dt>"Token Endpoint URL"</dt>
                             <dd class="copy-row"><code>{c.token_endpoint.clone()}</code><CopyButton value=c.token_endpoint.clone() label="Token Endpoint URL"/></dd>
                             {row("State", if c.active { "Active" } else { "Inactive" }.to_string())}
+                            {row("Registered by", match c.origin {
+                                ClientOrigin::Admin => "An administrator".to_string(),
+                                ClientOrigin::Registered => "The client itself (dynamic registration); it always requires PKCE and shows the allow/deny screen".to_string(),
+                                ClientOrigin::MetadataDocument => "Its client ID metadata document".to_string(),
+                            })}
                             {row("Create Time", format_utc(c.created_at))}
                             {row("Last updated", format_utc(c.updated_at))}
                             {row("Access token lifetime", access_label(f, &c.defaults))}

@@ -12,10 +12,11 @@ use leptos_router::{
 };
 
 use crate::{
-    api::clients::list_clients,
+    api::clients::{client_defaults, list_clients},
     components::status::AdminOnly,
     domain::{
-        client::{ClientPage, ListQuery, SortKey, StateFilter},
+        client::{ClientPage, ListQuery, OriginFilter, SortKey, StateFilter},
+        settings::RegistrationPolicy,
         time::format_utc,
     },
 };
@@ -73,6 +74,15 @@ fn ClientList() -> impl IntoView {
             go(ListQuery { state, page: 1, ..query.get_untracked() });
         }
     };
+    let on_origin = {
+        let go = go.clone();
+        move |ev| {
+            let origin = OriginFilter::parse(&event_target_value(&ev)).unwrap_or_default();
+            go(ListQuery { origin, page: 1, ..query.get_untracked() });
+        }
+    };
+    // What the instance lets clients do by themselves, said where their registrations show up.
+    let policy = Resource::new(|| (), |()| client_defaults());
 
     view! {
         <section class="page">
@@ -80,6 +90,23 @@ fn ClientList() -> impl IntoView {
                 <h1>"OAuth2 Clients"</h1>
                 <AddClientButton/>
             </div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    policy.await.ok().map(|c| {
+                        let registration = match c.defaults.registration {
+                            RegistrationPolicy::Off => "off",
+                            RegistrationPolicy::Open => "open to anyone",
+                            RegistrationPolicy::Token => "with an initial access token",
+                        };
+                        let documents = if c.defaults.client_metadata_documents { "on" } else { "off" };
+                        view! {
+                            <p class="muted" id="self-registration-policy">
+                                {format!("Self-registration: {registration}. Client metadata documents: {documents}.")}
+                            </p>
+                        }
+                    })
+                })}
+            </Suspense>
             <div class="toolbar" role="search">
                 <div class="field grow">
                     <label for="client-search">"Search"</label>
@@ -98,6 +125,12 @@ fn ClientList() -> impl IntoView {
                         <option value="all">"All"</option>
                         <option value="active">"Active"</option>
                         <option value="inactive">"Inactive"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="client-origin">"Registered by"</label>
+                    <select id="client-origin" on:change=on_origin prop:value=move || query.with(|q| q.origin.as_str())>
+                        {OriginFilter::ALL.map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
@@ -123,7 +156,8 @@ fn ClientTable(
     go: impl Fn(ListQuery) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     if page.total == 0 {
-        let filtered = !query.search.is_empty() || query.state != StateFilter::All;
+        let filtered =
+            !query.search.is_empty() || query.state != StateFilter::All || query.origin != OriginFilter::All;
         return view! {
             <div class="card empty-state">
                 {if filtered {
@@ -196,7 +230,10 @@ fn ClientTable(
                             let href = format!("/admin/clients/{}", r.client_id);
                             view! {
                                 <tr>
-                                    <td><a href=href>{r.name}</a></td>
+                                    <td>
+                                        <a href=href>{r.name}</a>
+                                        {r.origin.is_self_registered().then(|| view! { " " <span class="badge badge-origin">{r.origin.label()}</span> })}
+                                    </td>
                                     <td><code>{r.client_id}</code></td>
                                     <td><StateBadge active=r.active/></td>
                                     <td>{format_utc(r.created_at)}</td>
