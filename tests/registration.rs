@@ -115,6 +115,10 @@ async fn an_open_registration_gets_a_working_public_client() {
     app.add_user("alice", false).await;
     let cookie = app.sign_in("alice").await;
     let client = TestClient { client_id, secret: None, redirect: CALLBACK.into(), method: "none".into() };
+    let (challenge, _) = pkce();
+    let consent = app.consent_page(&cookie, &authorize_path(&client, &challenge, &[])).await;
+    assert!(consent.html.contains("This application registered itself"), "{}", consent.html);
+    assert!(consent.html.contains("installed here"), "all its redirect URIs are local: {}", consent.html);
     let tokens = app.tokens(&cookie, &client).await;
     assert!(tokens["refresh_token"].is_string());
     assert_eq!(app.api_get(str_of(&tokens, "access_token")).await.status(), 200);
@@ -415,6 +419,8 @@ async fn the_consent_flow_of_a_self_registered_client_needs_pkce() {
     };
     let (challenge, _) = pkce();
     let path = authorize_path(&client, &challenge, &[]);
+    let consent = app.get(&path, &cookie).await.text().await.unwrap();
+    assert!(consent.contains("registered itself") && !consent.contains("installed here"), "{consent}");
     let without = path.replace("code_challenge", "ignored_param");
     let res = app.get(&without, &cookie).await;
     assert_eq!(res.status(), 302);

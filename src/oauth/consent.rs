@@ -69,7 +69,7 @@ pub fn consent_page(
         r#"<section class="card narrow consent" aria-labelledby="consent-title">
 <h1 id="consent-title">{name} wants to access your account</h1>
 <p class="muted">Signed in as <strong>{user}</strong></p>
-<p>If you allow it, <strong>{name}</strong> will be able to:</p>
+{caution}<p>If you allow it, <strong>{name}</strong> will be able to:</p>
 <ul class="consent-scopes"><li>{access}{scope_note} in {apis}</li></ul>
 <p class="muted">You will then be sent to <strong>{host}</strong>.</p>
 <form method="post" action="/oauth2/authorize" class="form-actions">
@@ -89,12 +89,30 @@ pub fn consent_page(
         next = escape(user.authorize_path),
         host = escape(redirect_host(&request.redirect_uri)),
         apis = api_names(apis),
+        caution = caution(client),
     );
     let mut res = page(StatusCode::OK, &format!("Allow {name}?"), &body);
     if let Ok(v) = HeaderValue::from_str(&page_policy(&form_action_source(&request.redirect_uri))) {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
+}
+
+/// What a user should know of a client nobody vetted: it registered itself, so its name is its
+/// own claim; and whether it can only return to this device (an installed app, not a website).
+fn caution(client: &Client) -> String {
+    if !client.origin.is_self_registered() {
+        return String::new();
+    }
+    let local = if client.spec.redirect_uris.iter().all(|u| u.is_loopback()) {
+        " It can only return to this computer: it is an application installed here, not a website."
+    } else {
+        ""
+    };
+    format!(
+        r#"<p class="alert alert-caution" role="note">This application registered itself: its name is not verified by this server. Allow it only if you started this sign-in from it yourself.{local}</p>
+"#
+    )
 }
 
 /// "<b>Orders</b> (orders.example.com) and <b>Clavis API</b> (auth.example.com)": each API by

@@ -72,6 +72,14 @@ impl RedirectUri {
         &self.0
     }
 
+    /// Whether it returns to this device: `http` on a loopback host (RFC 8252 §7.3).
+    pub fn is_loopback(&self) -> bool {
+        self.0
+            .strip_prefix("http:")
+            .and_then(host_of)
+            .is_some_and(|h| is_loopback_name(&h.to_ascii_lowercase()))
+    }
+
     /// `http://127.0.0.1...` or `http://[::1]...`: matched on any port (RFC 8252 §7.3).
     pub fn is_loopback_ip_literal(&self) -> bool {
         self.0.strip_prefix("http:").and_then(host_of).is_some_and(|h| h == "127.0.0.1" || h == "[::1]")
