@@ -11,7 +11,7 @@ use serde_json::json;
 #[tokio::test]
 async fn defaults_then_changes() {
     let db = TestDb::fresh().await;
-    let defaults = json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 10, "session_max_lifetime": 7776000, "api_access": "on", "registration": "off", "client_metadata_documents": "off", "max_self_registered": 1000});
+    let defaults = json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 10, "session_max_lifetime": 7776000, "api_access": "on", "registration": "off", "client_metadata_documents": "off", "max_self_registered": 1000, "metadata_document_hosts": []});
     assert_eq!(json_of(&clavis(&db, &["settings", "show", "--json"])), defaults);
     let plain = clavis(&db, &["settings"]);
     assert!(String::from_utf8_lossy(&plain.stdout).contains("API access:             on"));
@@ -20,7 +20,7 @@ async fn defaults_then_changes() {
         json_of(&clavis(&db, &["settings", "set", "--session-cap", "3", "--api-access", "off", "--json"]));
     assert_eq!(
         changed,
-        json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 3, "session_max_lifetime": 7776000, "api_access": "off", "registration": "off", "client_metadata_documents": "off", "max_self_registered": 1000})
+        json!({"access_token_lifetime": 43200, "refresh_token_lifetime": 2592000, "session_cap": 3, "session_max_lifetime": 7776000, "api_access": "off", "registration": "off", "client_metadata_documents": "off", "max_self_registered": 1000, "metadata_document_hosts": []})
     );
     let changed = json_of(&clavis(
         &db,
@@ -41,12 +41,14 @@ async fn defaults_then_changes() {
             "on",
             "--max-self-registered",
             "50",
+            "--metadata-document-hosts",
+            "docs.internal.example, 10.0.0.5",
             "--json",
         ],
     ));
     assert_eq!(
         changed,
-        json!({"access_token_lifetime": 600, "refresh_token_lifetime": 86400, "session_cap": 3, "session_max_lifetime": 604800, "api_access": "on", "registration": "token", "client_metadata_documents": "on", "max_self_registered": 50})
+        json!({"access_token_lifetime": 600, "refresh_token_lifetime": 86400, "session_cap": 3, "session_max_lifetime": 604800, "api_access": "on", "registration": "token", "client_metadata_documents": "on", "max_self_registered": 50, "metadata_document_hosts": ["docs.internal.example", "10.0.0.5"]})
     );
     let plain = clavis(&db, &["settings"]);
     assert!(String::from_utf8_lossy(&plain.stdout).contains("session max lifetime:   604800 s"));
@@ -65,6 +67,10 @@ async fn bad_values_exit_2_naming_the_flag_and_change_nothing() {
         (&["settings", "set", "--registration", "yes", "--session-cap", "5"][..], "--registration"),
         (&["settings", "set", "--client-metadata-documents", "1"][..], "--client-metadata-documents"),
         (&["settings", "set", "--max-self-registered", "-1"][..], "--max-self-registered"),
+        (
+            &["settings", "set", "--metadata-document-hosts", "https://x.example/"][..],
+            "--metadata-document-hosts",
+        ),
     ] {
         let out = clavis(&db, args);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -6,6 +6,9 @@ ALTER TABLE settings ADD COLUMN registration TEXT NOT NULL DEFAULT 'off'
     CHECK (registration IN ('off', 'open', 'token'));
 ALTER TABLE settings ADD COLUMN client_metadata_documents INTEGER NOT NULL DEFAULT 0
     CHECK (client_metadata_documents IN (0, 1));
+-- Host names whose metadata documents may be fetched although they resolve to private or local
+-- addresses (space-separated, exact; empty: none).
+ALTER TABLE settings ADD COLUMN metadata_document_hosts TEXT NOT NULL DEFAULT '';
 -- At most this many self-registered clients exist at once.
 ALTER TABLE settings ADD COLUMN max_self_registered BIGINT NOT NULL DEFAULT 1000
     CHECK (max_self_registered BETWEEN 0 AND 1000000);
@@ -19,6 +22,8 @@ ALTER TABLE clients ADD COLUMN registration_token_digest BYTEA;
 -- The registered metadata Clavis keeps beyond the client's settings (client_uri, logo_uri,
 -- contacts, tos_uri, policy_uri, software_id, software_version), as a JSON object.
 ALTER TABLE clients ADD COLUMN metadata TEXT;
+-- A client known by its metadata document: until when the fetched document may be used.
+ALTER TABLE clients ADD COLUMN metadata_expires_at BIGINT;
 -- When a code of this client was last exchanged: self-registered clients unused for 30 days go.
 ALTER TABLE clients ADD COLUMN last_used_at BIGINT;
 CREATE INDEX clients_by_origin ON clients (origin, created_at, id);

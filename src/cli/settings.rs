@@ -10,6 +10,7 @@ use crate::{
 };
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum SettingsCommand {
     /// Show the settings (the default).
     Show {
@@ -41,6 +42,10 @@ pub enum SettingsCommand {
         /// off | on: take an https client_id as the URL of its client ID metadata document.
         #[arg(long)]
         client_metadata_documents: Option<String>,
+        /// Host names whose metadata documents may be fetched although they resolve to private or
+        /// local addresses (space- or comma-separated, exact), or 'none'.
+        #[arg(long)]
+        metadata_document_hosts: Option<String>,
         /// Most self-registered clients at once, 0 to 1000000 (default 1000).
         #[arg(long, allow_hyphen_values = true)]
         max_self_registered: Option<String>,
@@ -60,11 +65,15 @@ pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliErro
         registration,
         client_metadata_documents,
         max_self_registered,
+        metadata_document_hosts,
         ..
     } = command
     else {
         return Ok(None);
     };
+    if let Some(raw) = metadata_document_hosts {
+        parse_hosts(raw)?;
+    }
     let input =
         |flag: &str, e: crate::domain::settings::SettingsError| CliError::Input(format!("{flag}: {e}"));
     let patch = SettingsPatch {
@@ -112,14 +121,44 @@ pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliErro
     Ok(Some(patch))
 }
 
+/// `--metadata-document-hosts`: exact host names (or IP literals), space- or comma-separated;
+/// `none` clears the list.
+pub fn parse_hosts(raw: &str) -> Result<Vec<String>, CliError> {
+    if raw.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let hosts: Vec<String> =
+        raw.split([' ', ',']).filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()).collect();
+    if hosts.len() > 50 {
+        return Err(CliError::Input("--metadata-document-hosts: at most 50 host names".into()));
+    }
+    for h in &hosts {
+        let ok =
+            h.len() <= 253 && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        if !ok {
+            return Err(CliError::Input(format!(
+                "--metadata-document-hosts: '{h}' is not a host name (no scheme, port or path)"
+            )));
+        }
+    }
+    Ok(hosts)
+}
+
 pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>) -> Result<(), CliError> {
-    let json = match command {
-        SettingsCommand::Show { json } | SettingsCommand::Set { json, .. } => json,
+    let (json, hosts) = match command {
+        SettingsCommand::Show { json } => (json, None),
+        SettingsCommand::Set { json, metadata_document_hosts, .. } => {
+            (json, metadata_document_hosts.as_deref().map(parse_hosts).transpose()?)
+        }
     };
+    if let Some(hosts) = &hosts {
+        db.set_metadata_document_hosts(hosts).await?;
+    }
     let settings = match patch {
         Some(p) => db.update_settings(p).await?,
         None => db.settings().await?,
     };
+    let hosts = db.metadata_document_hosts().await?;
     if json {
         println!(
             "{}",
@@ -132,6 +171,7 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
                 "registration": settings.registration.as_str(),
                 "client_metadata_documents": if settings.client_metadata_documents { "on" } else { "off" },
                 "max_self_registered": settings.max_self_registered,
+                "metadata_document_hosts": hosts,
             })
         );
     } else {
@@ -143,6 +183,10 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
         println!("client registration:    {}", settings.registration.as_str());
         println!("metadata documents:     {}", if settings.client_metadata_documents { "on" } else { "off" });
         println!("self-registered at most: {}", settings.max_self_registered);
+        println!(
+            "document hosts allowed:  {}",
+            if hosts.is_empty() { "none (public addresses only)".to_string() } else { hosts.join(" ") }
+        );
     }
     Ok(())
 }

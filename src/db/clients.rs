@@ -20,8 +20,11 @@ pub struct StoredSecret {
 /// registration access token (RFC 7592) and its descriptive metadata (JSON).
 pub struct SelfRegistration {
     pub origin: ClientOrigin,
-    pub token_digest: [u8; 32],
+    /// RFC 7592's registration access token; none for a metadata document's client.
+    pub token_digest: Option<[u8; 32]>,
     pub metadata: String,
+    /// A metadata document's client: until when its fetched document may be used.
+    pub metadata_expires_at: Option<i64>,
 }
 
 /// What an edit does to the secret, decided by the caller from the old and new auth methods.
@@ -213,9 +216,9 @@ impl Db {
             "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
              version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
              client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
-             refresh_reuse_grace_secs, origin, registration_token_digest, metadata) \
+             refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18, $19, \
-               $20, $21, $22)",
+               $20, $21, $22, $23)",
         );
         let values = SpecValues::of(spec)?;
         let grace = values.refresh_reuse_grace_secs;
@@ -228,8 +231,9 @@ impl Db {
             .bind(now)
             .bind(grace)
             .bind(registration.map_or(ClientOrigin::Admin, |r| r.origin).as_str())
-            .bind(registration.map(|r| r.token_digest.to_vec()))
+            .bind(registration.and_then(|r| r.token_digest.map(|d| d.to_vec())))
             .bind(registration.map(|r| r.metadata.as_str()))
+            .bind(registration.and_then(|r| r.metadata_expires_at))
             .execute(self.pool())
             .await
             .map_err(unique_violation)?;

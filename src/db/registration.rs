@@ -112,4 +112,55 @@ impl Db {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Host names whose metadata documents may be fetched from private or local addresses.
+    pub async fn metadata_document_hosts(&self) -> Result<Vec<String>, DbError> {
+        let (hosts,): (String,) = sqlx::query_as("SELECT metadata_document_hosts FROM settings WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(hosts.split_whitespace().map(str::to_string).collect())
+    }
+
+    pub async fn set_metadata_document_hosts(&self, hosts: &[String]) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE settings SET metadata_document_hosts = $1 WHERE id = 1")
+            .bind(hosts.join(" "))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A metadata document's client as stored: whether it is one, and until when its document
+    /// may be used.
+    pub async fn document_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<(bool, Option<i64>)>, DbError> {
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT origin, metadata_expires_at FROM clients WHERE client_id = $1")
+                .bind(client_id.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(origin, expires)| (origin == "metadata_document", expires)))
+    }
+
+    /// Keeps a freshly fetched document: its metadata and how long it may be used.
+    pub async fn set_document_metadata(
+        &self,
+        client_id: &ClientId,
+        metadata: &str,
+        expires_at: i64,
+    ) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE clients SET metadata = $1, metadata_expires_at = $2 \
+             WHERE client_id = $3 AND origin = 'metadata_document'",
+        )
+        .bind(metadata)
+        .bind(expires_at)
+        .bind(client_id.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

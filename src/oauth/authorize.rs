@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     consent::{ConsentUser, consent_page, error_page},
     flow::{self, AuthorizeError, ErrorPage, ErrorRedirect, Outcome, redirect_matches},
-    resource,
+    metadata_document, resource,
 };
 use crate::{
     auth::{csrf, handlers, session, token},
@@ -52,6 +52,36 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         Ok(id) => id,
         Err(page) => return flow_error_page(page),
     };
+    if client_id.is_url() {
+        // A client ID metadata document: fetched (or taken from the cache) before anything else.
+        let settings = match state.db.settings().await {
+            Ok(s) => s,
+            Err(e) => return handlers::internal_error(&e),
+        };
+        if !settings.client_metadata_documents {
+            return flow_error_page(ErrorPage::UnknownClient);
+        }
+        let redirect_uri =
+            params.iter().find(|(k, v)| k == "redirect_uri" && !v.is_empty()).map(|(_, v)| v.as_str());
+        if let Err(e) = metadata_document::ensure(
+            &state.db,
+            &client_id,
+            redirect_uri,
+            &settings,
+            state.issuer.builtin_api(),
+        )
+        .await
+        {
+            if let metadata_document::DocumentError::Db(e) = &e {
+                return handlers::internal_error(e);
+            }
+            tracing::info!(client_id = client_id.as_str(), error = %e, "a client metadata document was refused");
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The application's client metadata document cannot be used: {e}."),
+            );
+        }
+    }
     let stored = match state.db.find_stored_client(client_id.as_str()).await {
         Ok(s) => s,
         Err(e) => return handlers::internal_error(&e),

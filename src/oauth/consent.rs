@@ -10,7 +10,7 @@ use super::flow::AuthorizeRequest;
 use crate::db::apis::ApiRef;
 use crate::domain::{
     Scope,
-    client::{Client, ClientScope},
+    client::{Client, ClientOrigin, ClientScope},
 };
 
 /// Where the consent form may lead: this server, and the client's redirect URI (browsers apply
@@ -103,6 +103,19 @@ pub fn consent_page(
 fn caution(client: &Client) -> String {
     if !client.origin.is_self_registered() {
         return String::new();
+    }
+    if client.origin == ClientOrigin::MetadataDocument {
+        let host = redirect_host(client.client_id.as_str());
+        let local = if client.spec.redirect_uris.iter().all(|u| u.is_loopback()) {
+            " It can only return to this computer: it is an application installed here."
+        } else {
+            ""
+        };
+        return format!(
+            r#"<p class="alert alert-caution" role="note">This application is identified by <strong class="consent-client-host">{}</strong>: its name and details come from a document published there. Allow it only if you trust that site and started this sign-in yourself.{local}</p>
+"#,
+            escape(host)
+        );
     }
     let local = if client.spec.redirect_uris.iter().all(|u| u.is_loopback()) {
         " It can only return to this computer: it is an application installed here, not a website."

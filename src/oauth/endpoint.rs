@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 use crate::{
     auth::token,
     db::{Db, DbError, oauth::StoredClient},
-    domain::client::AuthMethod,
+    domain::client::{AuthMethod, ClientId},
 };
 
 /// An error answer of an OAuth endpoint: `{"error", "error_description"}`.
@@ -248,7 +248,7 @@ impl Credentials {
     /// period, the previous one.
     pub async fn authenticate(&self, db: &Db, now: i64) -> Result<StoredClient, OAuthError> {
         let id = self.client_id();
-        let stored = if id.len() <= 64 { db.find_stored_client(id).await? } else { None };
+        let stored = if id.len() <= ClientId::URL_MAX { db.find_stored_client(id).await? } else { None };
         let Some(stored) = stored else {
             return Err(OAuthError::invalid_client("unknown client"));
         };

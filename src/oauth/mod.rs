@@ -12,6 +12,7 @@ pub mod flow;
 pub mod grant;
 pub mod issue;
 pub mod management;
+pub mod metadata_document;
 pub mod pkce;
 pub mod rate;
 pub mod register;

@@ -80,7 +80,7 @@ pub async fn create(
     form: &ClientForm,
     builtin: &ApiIdentifier,
 ) -> Result<(Client, Option<PlainSecret>), RegistryError> {
-    create_as(db, form, builtin, None).await
+    create_as(db, form, builtin, None, None).await
 }
 
 /// [`create`], for a client that registers itself when `registration` is given.
@@ -89,6 +89,8 @@ pub(crate) async fn create_as(
     form: &ClientForm,
     builtin: &ApiIdentifier,
     registration: Option<&SelfRegistration>,
+    // The client_id, when it is given (a metadata document's URL) rather than drawn.
+    given_id: Option<&ClientId>,
 ) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
     let apis = form_apis(db, form, builtin).await?;
@@ -102,10 +104,13 @@ pub(crate) async fn create_as(
     // 128 random bits do not collide in practice; a second draw covers the impossible.
     let mut attempt = 0;
     let client_id = loop {
-        let id = ClientId::parse(&new_client_id()).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let id = match given_id {
+            Some(id) => id.clone(),
+            None => ClientId::parse(&new_client_id()).map_err(|e| DbError::Corrupt(e.to_string()))?,
+        };
         match db.insert_client(&id, &spec, stored.as_ref(), now, registration).await {
             Ok(()) => break id,
-            Err(DbError::Duplicate) if attempt == 0 => attempt += 1,
+            Err(DbError::Duplicate) if attempt == 0 && given_id.is_none() => attempt += 1,
             Err(e) => return Err(e.into()),
         }
     };

@@ -61,10 +61,11 @@ pub async fn register(
     let (registration_token, stored) = PlainSecret::generate();
     let record = SelfRegistration {
         origin: ClientOrigin::Registered,
-        token_digest: stored.digest,
+        token_digest: Some(stored.digest),
         metadata: metadata_text(&registration.metadata)?,
+        metadata_expires_at: None,
     };
-    let (client, secret) = create_as(db, &registration.form, builtin, Some(&record)).await?;
+    let (client, secret) = create_as(db, &registration.form, builtin, Some(&record), None).await?;
     let form = form_of(db, &client, builtin).await?;
     Ok(Registered {
         client,

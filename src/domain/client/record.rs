@@ -11,14 +11,36 @@ use super::ClientSpec;
 pub struct ClientId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("client_id must be 16 to 64 URL-safe characters (letters, digits, '-' and '_')")]
+#[error(
+    "client_id must be 16 to 64 URL-safe characters (letters, digits, '-' and '_'), or the URL of a client ID metadata document"
+)]
 pub struct ClientIdError;
 
 impl ClientId {
+    /// Longest client_id: a metadata document URL.
+    pub const URL_MAX: usize = 255;
+
     pub fn parse(raw: &str) -> Result<Self, ClientIdError> {
         let ok = (16..=64).contains(&raw.len())
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok { Ok(Self(raw.to_string())) } else { Err(ClientIdError) }
+        if ok || Self::is_document_url(raw) { Ok(Self(raw.to_string())) } else { Err(ClientIdError) }
+    }
+
+    /// Whether `raw` has the shape of a client ID metadata document URL (an `https` URL, or
+    /// `http` for development): what Clavis fetches is decided by the metadata document rules.
+    pub fn is_document_url(raw: &str) -> bool {
+        let rest = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://"));
+        rest.is_some_and(|r| {
+            !r.is_empty()
+                && !r.starts_with('/')
+                && raw.len() <= Self::URL_MAX
+                && !raw.contains(|c: char| c.is_whitespace() || c.is_control() || c == '#')
+        })
+    }
+
+    /// A client known by its metadata document.
+    pub fn is_url(&self) -> bool {
+        Self::is_document_url(&self.0)
     }
 
     pub fn as_str(&self) -> &str {
