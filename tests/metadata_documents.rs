@@ -256,3 +256,20 @@ async fn while_off_a_url_client_id_is_an_unknown_client() {
         .unwrap();
     assert_eq!(m["client_id_metadata_document_supported"], true);
 }
+
+#[tokio::test]
+async fn the_admin_pages_show_a_document_client() {
+    let (app, cookie, docs) = setup(true).await;
+    let url = format!("{}/good.json", docs.base);
+    assert_eq!(authorize(&app, &cookie, &url).await.0, 200);
+    app.add_user("root", true).await;
+    let admin = app.sign_in("root").await;
+    let list = app.get("/admin/clients", &admin).await.text().await.unwrap();
+    assert!(list.contains(r#"<span class="badge badge-origin">Metadata document"#), "{list}");
+    let href = format!("/admin/clients/{}", clavis::domain::client::percent_encode(&url));
+    assert!(list.contains(&format!("href=\"{href}\"")), "the link carries the URL encoded: {list}");
+    let res = app.get(&href, &admin).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Doc App") && page.contains("Its client ID metadata document"), "{page}");
+}

@@ -12,7 +12,7 @@ use crate::{
     },
     components::secret_notice::IssuedSecret,
     domain::{
-        client::{ClientForm, Field, FieldErrors},
+        client::{ClientForm, Field, FieldErrors, percent_encode},
         settings::InstanceSettings,
         time::format_duration,
     },
@@ -53,7 +53,7 @@ impl SaveState {
                         if let Some(secret) = saved.secret {
                             IssuedSecret::hand_over(&id, secret);
                         }
-                        navigate(&format!("/admin/clients/{id}"), Default::default());
+                        navigate(&format!("/admin/clients/{}", percent_encode(&id)), Default::default());
                     }
                     Err(ApiError::Invalid(errors)) => self.server_errors.set(errors),
                     Err(e) => self.failure.set(Some(e.to_string())),

@@ -16,7 +16,7 @@ use crate::{
         status::AdminOnly,
     },
     domain::{
-        client::{ClientForm, ClientOrigin, ClientScope},
+        client::{ClientForm, ClientOrigin, ClientScope, percent_encode},
         settings::InstanceSettings,
         time::{format_duration, format_utc},
     },
@@ -88,7 +88,7 @@ fn Details(client: ClientView) -> impl IntoView {
             <div class="page-head">
                 <h1>{move || client.with(|c| c.form.name.clone())} " " {move || view! { <StateBadge active=client.with(|c| c.active)/> }}</h1>
                 <div class="actions">
-                    <button type="button" class="button-quiet" on:click=move |_| edit(&format!("/admin/clients/{}/edit", id()), Default::default())>
+                    <button type="button" class="button-quiet" on:click=move |_| edit(&format!("/admin/clients/{}/edit", percent_encode(&id())), Default::default())>
                         "Edit"
                     </button>
                     <button type="button" class="button-quiet" disabled=move || busy.get() on:click=toggle_active>

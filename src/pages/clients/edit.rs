@@ -12,7 +12,10 @@ use crate::{
         layout::csrf_token,
         status::AdminOnly,
     },
-    domain::{client::ClientForm, settings::InstanceSettings},
+    domain::{
+        client::{ClientForm, percent_encode},
+        settings::InstanceSettings,
+    },
 };
 
 #[component]
@@ -37,7 +40,7 @@ fn EditForm(
 ) -> impl IntoView {
     let save = SaveState::new();
     let run = save.runner();
-    let details = format!("/admin/clients/{client_id}");
+    let details = format!("/admin/clients/{}", percent_encode(&client_id));
     let on_save = move |form: ClientForm| run(update_client(csrf_token(), client_id.clone(), form));
     view! {
         <section class="page narrow-page">

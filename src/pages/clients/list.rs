@@ -15,7 +15,7 @@ use crate::{
     api::clients::{client_defaults, list_clients},
     components::status::AdminOnly,
     domain::{
-        client::{ClientPage, ListQuery, OriginFilter, SortKey, StateFilter},
+        client::{ClientPage, ListQuery, OriginFilter, SortKey, StateFilter, percent_encode},
         settings::RegistrationPolicy,
         time::format_utc,
     },
@@ -227,7 +227,7 @@ fn ClientTable(
                         .rows
                         .into_iter()
                         .map(|r| {
-                            let href = format!("/admin/clients/{}", r.client_id);
+                            let href = format!("/admin/clients/{}", percent_encode(&r.client_id));
                             view! {
                                 <tr>
                                     <td>
