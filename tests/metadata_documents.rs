@@ -273,3 +273,17 @@ async fn the_admin_pages_show_a_document_client() {
     let page = res.text().await.unwrap();
     assert!(page.contains("Doc App") && page.contains("Its client ID metadata document"), "{page}");
 }
+
+#[tokio::test]
+async fn fetching_new_documents_is_limited_per_address() {
+    let (app, cookie, docs) = setup(true).await;
+    for i in 0..clavis::startup::REGISTRATIONS_PER_HOUR {
+        let (status, page) = authorize(&app, &cookie, &format!("{}/missing-{i}.json", docs.base)).await;
+        assert_eq!(status, 400);
+        assert!(page.contains("answered 404"), "{page}");
+    }
+    let (status, page) = authorize(&app, &cookie, &format!("{}/good.json", docs.base)).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("too many new clients"), "{page}");
+    assert_eq!(docs.hits.load(Ordering::SeqCst), clavis::startup::REGISTRATIONS_PER_HOUR as usize);
+}

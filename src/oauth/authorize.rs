@@ -4,9 +4,11 @@
 //! this one request; the request is stored (as a digest) and taken on use, so a decision counts
 //! once.
 
+use std::net::SocketAddr;
+
 use axum::{
     Form,
-    extract::State,
+    extract::{ConnectInfo, State},
     response::{IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -40,7 +42,12 @@ pub const OPEN_CONSENT_SCREENS: i64 = 16;
 const MAX_QUERY_LEN: usize = 8 * 1024;
 const _: () = assert!("/oauth2/authorize?".len() + MAX_QUERY_LEN <= LocalPath::MAX_LEN);
 
-pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn authorize(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let query = uri.query().unwrap_or("");
     if query.len() > MAX_QUERY_LEN {
         return error_page(StatusCode::BAD_REQUEST, "The authorization request is too long.");
@@ -63,14 +70,14 @@ pub async fn authorize(State(state): State<AppState>, uri: Uri, headers: HeaderM
         }
         let redirect_uri =
             params.iter().find(|(k, v)| k == "redirect_uri" && !v.is_empty()).map(|(_, v)| v.as_str());
-        if let Err(e) = metadata_document::ensure(
-            &state.db,
-            &client_id,
-            redirect_uri,
-            &settings,
-            state.issuer.builtin_api(),
-        )
-        .await
+        // Fetching a document that is not cached counts as a registration from this address.
+        let admit = || {
+            let address = state.trusted_proxies.client_ip(peer.ip(), &headers);
+            state.registrations.reserve(&address.to_string(), std::time::Instant::now()).is_ok()
+        };
+        let builtin = state.issuer.builtin_api();
+        if let Err(e) =
+            metadata_document::ensure(&state.db, &client_id, redirect_uri, &settings, builtin, admit).await
         {
             if let metadata_document::DocumentError::Db(e) = &e {
                 return handlers::internal_error(e);

@@ -56,6 +56,8 @@ pub enum DocumentError {
     AuthMethod,
     #[error("this server takes no more self-registered clients")]
     Full,
+    #[error("too many new clients from this address; try again later")]
+    RateLimited,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -233,6 +235,8 @@ pub async fn ensure(
     redirect_uri: Option<&str>,
     settings: &InstanceSettings,
     builtin: &ApiIdentifier,
+    // Counts a fetch against the caller's address (the registration limit); `false`: refused.
+    admit_fetch: impl FnOnce() -> bool,
 ) -> Result<(), DocumentError> {
     let now = now_unix();
     let stored = db.document_client(client_id).await?;
@@ -244,6 +248,9 @@ pub async fn ensure(
     if let Some((false, _)) = stored {
         // A client an administrator (or a registration) created under this ID: not a document's.
         return Ok(());
+    }
+    if !admit_fetch() {
+        return Err(DocumentError::RateLimited);
     }
     let allowed = db.metadata_document_hosts().await?;
     let fetched = fetch(client_id.as_str(), &allowed).await?;
