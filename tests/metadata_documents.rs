@@ -230,30 +230,14 @@ async fn while_off_a_url_client_id_is_an_unknown_client() {
     assert_eq!(status, 400);
     assert!(page.contains("not registered here"), "{page}");
     assert_eq!(docs.hits.load(Ordering::SeqCst), 0);
-    let m: serde_json::Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = app.as_metadata().await;
     assert!(m.get("client_id_metadata_document_supported").is_none());
     let db = app.db_handle().await;
     db.update_settings(SettingsPatch { client_metadata_documents: Some(true), ..Default::default() })
         .await
         .unwrap();
     db.close().await;
-    let m: serde_json::Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = app.as_metadata().await;
     assert_eq!(m["client_id_metadata_document_supported"], true);
 }
 

@@ -57,17 +57,6 @@ fn mcp_client() -> Value {
     })
 }
 
-async fn metadata(app: &TestApp) -> Value {
-    app.http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn while_off_nothing_registers_and_the_metadata_says_nothing() {
     let app = TestApp::spawn().await;
@@ -75,7 +64,7 @@ async fn while_off_nothing_registers_and_the_metadata_says_nothing() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"], "access_denied");
     assert!(body["error_description"].as_str().unwrap().contains("turned off"));
-    let m = metadata(&app).await;
+    let m = app.as_metadata().await;
     assert!(m.get("registration_endpoint").is_none(), "{m}");
     assert!(m.get("client_id_metadata_document_supported").is_none());
     assert_eq!(app.count("SELECT COUNT(*) FROM clients").await, 0);
@@ -84,7 +73,7 @@ async fn while_off_nothing_registers_and_the_metadata_says_nothing() {
 #[tokio::test]
 async fn an_open_registration_gets_a_working_public_client() {
     let app = app_with(RegistrationPolicy::Open).await;
-    assert_eq!(metadata(&app).await["registration_endpoint"], format!("{}/oauth2/register", app.base));
+    assert_eq!(app.as_metadata().await["registration_endpoint"], format!("{}/oauth2/register", app.base));
     let res = post(&app, &mcp_client(), None).await;
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
     let (status, reg) = status_json(res).await;

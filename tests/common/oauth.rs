@@ -23,6 +23,12 @@ impl TestApp {
         clavis::domain::api::ApiIdentifier::builtin(&self.base)
     }
 
+    /// The authorization server metadata (RFC 8414) as served now.
+    pub async fn as_metadata(&self) -> Value {
+        let url = self.url("/.well-known/oauth-authorization-server");
+        self.http.get(url).send().await.expect("metadata").json().await.expect("JSON metadata")
+    }
+
     pub async fn db_handle(&self) -> Db {
         Db::connect(&self.db.url).await.expect("connect")
     }
