@@ -16,6 +16,7 @@ use crate::{
         clients::{detail::ClientDetailPage, edit::EditClientPage, list::ClientsPage, new::NewClientPage},
         login::LoginPage,
         not_found::NotFound,
+        settings::SettingsPage,
     },
 };
 
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/clients/:client_id") view=ClientDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients/:client_id/edit") view=EditClientPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis") view=ApisPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/new") view=NewApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/:id") view=ApiDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/:id/edit") view=EditApiPage ssr=SsrMode::Async/>

@@ -244,3 +244,61 @@ async fn pages_show_the_instance_defaults_as_they_are_now() {
         assert!(!html.contains("12 hours") && !html.contains("30 days"), "{page} shows no stale default");
     }
 }
+
+async fn settings_call(app: &TestApp, cookie: &str, name: &str, body: Value) -> (StatusCode, Value) {
+    let mut req = app.http.post(app.url(&format!("/api/settings/{name}"))).json(&body);
+    if !cookie.is_empty() {
+        req = req.header("cookie", cookie);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn the_settings_page_reads_checks_and_saves_every_setting() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let (user, user_csrf) = session(&app, "alice", false).await;
+    let (status, form) = settings_call(&app, &admin, "get", json!({})).await;
+    assert_eq!(status, 200, "{form}");
+    assert_eq!(form["access_token_lifetime"], "43200");
+    assert_eq!(form["registration"], "off");
+    assert_eq!(settings_call(&app, &user, "get", json!({})).await.0, 403);
+    assert_eq!(settings_call(&app, "", "get", json!({})).await.0, 401);
+
+    let mut changed = form.clone();
+    changed["access_token_lifetime"] = json!("600");
+    changed["registration"] = json!("open");
+    changed["client_metadata_documents"] = json!(true);
+    changed["metadata_document_hosts"] = json!("docs.internal.example");
+    assert_eq!(settings_call(&app, &user, "save", json!({"csrf": user_csrf, "form": changed})).await.0, 403);
+    assert_eq!(settings_call(&app, &admin, "save", json!({"csrf": "forged", "form": changed})).await.0, 403);
+
+    // Bad fields: each named, nothing saved.
+    let mut bad = changed.clone();
+    bad["session_cap"] = json!("0");
+    bad["registration"] = json!("sometimes");
+    let (status, err) = settings_call(&app, &admin, "save", json!({"csrf": csrf, "form": bad})).await;
+    assert_eq!(status, 422, "{err}");
+    let fields: Vec<&str> =
+        err["InvalidSettings"].as_array().unwrap().iter().filter_map(|e| e[0].as_str()).collect();
+    assert_eq!(fields, ["session_cap", "registration"], "{err}");
+    assert_eq!(settings_call(&app, &admin, "get", json!({})).await.1, form, "nothing was saved");
+
+    // Saved: at once, everywhere.
+    let (status, now) = settings_call(&app, &admin, "save", json!({"csrf": csrf, "form": changed})).await;
+    assert_eq!(status, 200, "{now}");
+    assert_eq!(now["access_token_lifetime"], "600");
+    let db = app.db_handle().await;
+    let s = db.settings().await.unwrap();
+    assert_eq!(s.access_token_lifetime.get(), 600);
+    assert_eq!(db.metadata_document_hosts().await.unwrap(), ["docs.internal.example"]);
+    db.close().await;
+    let m = app.as_metadata().await;
+    assert_eq!(m["registration_endpoint"], format!("{}/oauth2/register", app.base));
+    assert_eq!(m["client_id_metadata_document_supported"], true);
+    let page = app.get("/admin/settings", &admin).await.text().await.unwrap();
+    assert!(page.contains("Save settings") && page.contains("10 minutes"), "{page}");
+}

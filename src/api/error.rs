@@ -6,7 +6,7 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{api::ApiFieldErrors, client::FieldErrors};
+use crate::domain::{api::ApiFieldErrors, client::FieldErrors, settings::SettingsErrors};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ApiError {
@@ -20,6 +20,8 @@ pub enum ApiError {
     Invalid(FieldErrors),
     #[error("Please correct the fields marked below.")]
     InvalidApi(ApiFieldErrors),
+    #[error("Please correct the fields marked below.")]
+    InvalidSettings(SettingsErrors),
     #[error("{0}")]
     BadRequest(String),
     #[error("This client no longer exists.")]
@@ -42,7 +44,10 @@ impl ApiError {
             ApiError::Forbidden | ApiError::Csrf => 403,
             ApiError::NotFound | ApiError::ApiNotFound => 404,
             ApiError::BadRequest(_) => 400,
-            ApiError::Invalid(_) | ApiError::InvalidApi(_) | ApiError::NoSecret => 422,
+            ApiError::Invalid(_)
+            | ApiError::InvalidApi(_)
+            | ApiError::InvalidSettings(_)
+            | ApiError::NoSecret => 422,
             ApiError::Internal | ApiError::Transport(_) => 500,
         }
     }

@@ -7,6 +7,7 @@ pub mod clients;
 mod error;
 #[cfg(feature = "ssr")]
 mod guard;
+pub mod settings;
 pub mod viewer;
 
 pub use error::ApiError;

@@ -121,27 +121,10 @@ pub fn patch(command: &SettingsCommand) -> Result<Option<SettingsPatch>, CliErro
     Ok(Some(patch))
 }
 
-/// `--metadata-document-hosts`: exact host names (or IP literals), space- or comma-separated;
-/// `none` clears the list.
+/// `--metadata-document-hosts`, as the settings page reads it.
 pub fn parse_hosts(raw: &str) -> Result<Vec<String>, CliError> {
-    if raw.trim() == "none" {
-        return Ok(Vec::new());
-    }
-    let hosts: Vec<String> =
-        raw.split([' ', ',']).filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()).collect();
-    if hosts.len() > 50 {
-        return Err(CliError::Input("--metadata-document-hosts: at most 50 host names".into()));
-    }
-    for h in &hosts {
-        let ok =
-            h.len() <= 253 && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
-        if !ok {
-            return Err(CliError::Input(format!(
-                "--metadata-document-hosts: '{h}' is not a host name (no scheme, port or path)"
-            )));
-        }
-    }
-    Ok(hosts)
+    crate::domain::settings::parse_hosts(raw)
+        .map_err(|e| CliError::Input(format!("--metadata-document-hosts: {e}")))
 }
 
 pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>) -> Result<(), CliError> {

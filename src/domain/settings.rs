@@ -133,6 +133,183 @@ impl InstanceSettings {
     }
 }
 
+/// The fields of the settings page, each of which can carry its own error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsField {
+    ApiAccess,
+    AccessTokenLifetime,
+    RefreshTokenLifetime,
+    SessionCap,
+    SessionMaxLifetime,
+    Registration,
+    ClientMetadataDocuments,
+    MetadataDocumentHosts,
+    MaxSelfRegistered,
+}
+
+impl SettingsField {
+    pub fn label(self) -> &'static str {
+        match self {
+            SettingsField::ApiAccess => "API access",
+            SettingsField::AccessTokenLifetime => "Access token lifetime",
+            SettingsField::RefreshTokenLifetime => "Refresh token lifetime",
+            SettingsField::SessionCap => "Sessions per user per client",
+            SettingsField::SessionMaxLifetime => "Longest session",
+            SettingsField::Registration => "Client registration",
+            SettingsField::ClientMetadataDocuments => "Client ID metadata documents",
+            SettingsField::MetadataDocumentHosts => "Document hosts allowed on private addresses",
+            SettingsField::MaxSelfRegistered => "Most self-registered clients",
+        }
+    }
+}
+
+/// Errors by field, in page order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsErrors(pub Vec<(SettingsField, String)>);
+
+impl SettingsErrors {
+    pub fn get(&self, field: SettingsField) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The settings page as typed; [`SettingsForm::validate`] checks every field at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsForm {
+    pub api_access: bool,
+    /// Seconds.
+    pub access_token_lifetime: String,
+    pub refresh_token_lifetime: String,
+    pub session_cap: String,
+    pub session_max_lifetime: String,
+    /// `off` | `open` | `token`.
+    pub registration: String,
+    pub client_metadata_documents: bool,
+    /// Host names, separated by spaces, commas or lines.
+    pub metadata_document_hosts: String,
+    pub max_self_registered: String,
+}
+
+/// What the settings page saves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidSettings {
+    pub settings: InstanceSettings,
+    pub metadata_document_hosts: Vec<String>,
+}
+
+impl SettingsForm {
+    pub fn of(s: &InstanceSettings, hosts: &[String]) -> Self {
+        Self {
+            api_access: s.api_enabled,
+            access_token_lifetime: s.access_token_lifetime.to_string(),
+            refresh_token_lifetime: s.refresh_token_lifetime.to_string(),
+            session_cap: s.session_cap.to_string(),
+            session_max_lifetime: s.session_max_lifetime.to_string(),
+            registration: s.registration.as_str().into(),
+            client_metadata_documents: s.client_metadata_documents,
+            metadata_document_hosts: hosts.join(" "),
+            max_self_registered: s.max_self_registered.to_string(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<ValidSettings, SettingsErrors> {
+        let mut errors = Vec::new();
+        // Each message is a whole sentence starting with the field's label.
+        let mut check = |field: SettingsField, r: Result<(), SettingsError>| {
+            if let Err(e) = r {
+                let rule = match e {
+                    SettingsError::Seconds(_) => {
+                        "must be a whole number of seconds from 1 to 2147483647".into()
+                    }
+                    SettingsError::SessionCap => {
+                        format!("must be a whole number from 1 to {SESSION_CAP_MAX}")
+                    }
+                    other => other.to_string(),
+                };
+                errors.push((field, format!("{} {rule}", field.label())));
+            }
+        };
+        let mut settings = InstanceSettings::default();
+        check(
+            SettingsField::AccessTokenLifetime,
+            InstanceSettings::parse_seconds("access token lifetime", &self.access_token_lifetime)
+                .map(|v| settings.access_token_lifetime = v),
+        );
+        check(
+            SettingsField::RefreshTokenLifetime,
+            InstanceSettings::parse_seconds("refresh token lifetime", &self.refresh_token_lifetime)
+                .map(|v| settings.refresh_token_lifetime = v),
+        );
+        check(
+            SettingsField::SessionCap,
+            InstanceSettings::parse_session_cap(&self.session_cap).map(|v| settings.session_cap = v),
+        );
+        check(
+            SettingsField::SessionMaxLifetime,
+            InstanceSettings::parse_seconds("longest session", &self.session_max_lifetime)
+                .map(|v| settings.session_max_lifetime = v),
+        );
+        check(
+            SettingsField::Registration,
+            RegistrationPolicy::parse(&self.registration).map(|v| settings.registration = v),
+        );
+        check(
+            SettingsField::MaxSelfRegistered,
+            InstanceSettings::parse_max_self_registered(&self.max_self_registered)
+                .map(|v| settings.max_self_registered = v),
+        );
+        settings.api_enabled = self.api_access;
+        settings.client_metadata_documents = self.client_metadata_documents;
+        let hosts = match parse_hosts(&self.metadata_document_hosts) {
+            Ok(h) => h,
+            Err(e) => {
+                errors.push((
+                    SettingsField::MetadataDocumentHosts,
+                    format!("{}: {e}", SettingsField::MetadataDocumentHosts.label()),
+                ));
+                Vec::new()
+            }
+        };
+        if errors.is_empty() {
+            Ok(ValidSettings { settings, metadata_document_hosts: hosts })
+        } else {
+            errors.sort_by_key(|(f, _)| *f);
+            Err(SettingsErrors(errors))
+        }
+    }
+}
+
+/// Most host names in the metadata document allow list.
+pub const HOSTS_MAX: usize = 50;
+
+/// Exact host names (or IP addresses), separated by spaces, commas or lines; `none` or empty: none.
+pub fn parse_hosts(raw: &str) -> Result<Vec<String>, String> {
+    if raw.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let mut hosts: Vec<String> = Vec::new();
+    for h in raw.split([' ', ',', '\n', '\r', '\t']).filter(|h| !h.is_empty()) {
+        let h = h.to_ascii_lowercase();
+        let ok =
+            h.len() <= 253 && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        if !ok {
+            return Err(format!("'{h}' is not a host name (no scheme, port or path)"));
+        }
+        if !hosts.contains(&h) {
+            hosts.push(h);
+        }
+    }
+    if hosts.len() > HOSTS_MAX {
+        return Err(format!("at most {HOSTS_MAX} host names"));
+    }
+    Ok(hosts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +341,35 @@ mod tests {
         }
         assert_eq!(InstanceSettings::parse_switch("off"), Ok(false));
         assert_eq!(InstanceSettings::parse_switch("false"), Err(SettingsError::Switch));
+    }
+
+    #[test]
+    fn the_settings_form_names_each_bad_field() {
+        let good = SettingsForm::of(&InstanceSettings::default(), &["docs.example".into()]);
+        let v = good.validate().unwrap();
+        assert_eq!(v.settings, InstanceSettings::default());
+        assert_eq!(v.metadata_document_hosts, ["docs.example"]);
+        let bad = SettingsForm {
+            access_token_lifetime: "12h".into(),
+            session_cap: "0".into(),
+            registration: "maybe".into(),
+            metadata_document_hosts: "https://x/".into(),
+            max_self_registered: "-3".into(),
+            ..good
+        };
+        let errors = bad.validate().unwrap_err();
+        let fields: Vec<SettingsField> = errors.0.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            [
+                SettingsField::AccessTokenLifetime,
+                SettingsField::SessionCap,
+                SettingsField::Registration,
+                SettingsField::MetadataDocumentHosts,
+                SettingsField::MaxSelfRegistered
+            ]
+        );
+        assert_eq!(parse_hosts("a.example, B.example\n a.example").unwrap(), ["a.example", "b.example"]);
+        assert_eq!(parse_hosts("none").unwrap(), Vec::<String>::new());
     }
 }

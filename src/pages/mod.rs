@@ -5,3 +5,4 @@ pub mod apis;
 pub mod clients;
 pub mod login;
 pub mod not_found;
+pub mod settings;
