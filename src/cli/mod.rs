@@ -7,6 +7,7 @@ mod api;
 mod client;
 mod registration;
 mod settings;
+mod users;
 
 use std::{io::Read, process::ExitCode};
 
@@ -67,6 +68,62 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// List users by username.
+    List {
+        /// Text to find in the username or display name.
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        /// 25, 50 or 100
+        #[arg(long, default_value_t = 25)]
+        per_page: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user.
+    Show {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's role or display name.
+    Update {
+        username: String,
+        /// admin | user
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a user from signing in; every session and token issued to them ends at once.
+    Disable {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user, their sessions and everything issued to them.
+    Delete {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a new password (read from standard input); the user's browser sessions end.
+    ResetPassword {
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A failure of a command: bad input (exit 2) or a fault (exit 1).
@@ -96,6 +153,7 @@ pub async fn run() -> ExitCode {
             Command::User(UserCommand::Add { username, password_stdin: _, admin }) => {
                 user_add(settings, &username, admin).await
             }
+            Command::User(command) => users::run(settings, command).await,
             Command::Client(command) => client_command(settings, command).await,
             Command::Api(command) => api_command(settings, command).await,
             Command::RegistrationToken(command) => registration_command(settings, command).await,

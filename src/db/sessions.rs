@@ -51,7 +51,7 @@ impl Db {
         let row: Option<(i64, String, String, String)> = sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.role \
              FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2",
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
         )
         .bind(id_hash)
         .bind(now)

@@ -1,7 +1,48 @@
 //! The `users` table.
 
-use super::{Db, DbError, now_unix, unique_violation};
+use super::{Backend, Db, DbError, now_unix, unique_violation};
 use crate::domain::{Role, Username};
+
+/// A user as the admin tools see it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UserRecord {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// What a change to a user would do to the administrators, checked in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Role(Role),
+    Disabled(bool),
+    Delete,
+    Password,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserChangeError {
+    #[error("no user has this username")]
+    NotFound,
+    #[error("this is the last active administrator: make another user an administrator first")]
+    LastAdmin,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+type UserRow = (String, String, String, i64, i64);
+
+fn record((username, display_name, role, disabled, created_at): UserRow) -> Result<UserRecord, DbError> {
+    Ok(UserRecord {
+        username,
+        display_name,
+        role: Role::parse(&role).map_err(|e| DbError::Corrupt(format!("users.role: {e}")))?,
+        disabled: disabled == 1,
+        created_at,
+    })
+}
 
 /// What sign-in needs: the stored hash and who it belongs to. `Debug` leaves the hash out.
 pub struct Credentials {
@@ -43,11 +84,143 @@ impl Db {
 
     pub async fn find_credentials(&self, username: &Username) -> Result<Option<Credentials>, DbError> {
         let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
+            // A disabled user is no one to sign in as.
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0")
                 .bind(username.as_str())
                 .fetch_optional(self.pool())
                 .await?;
         Ok(row.map(|(user_id, password_hash)| Credentials { user_id, password_hash }))
+    }
+}
+
+impl Db {
+    /// Users by username; `search` finds text in the username or display name.
+    pub async fn list_users(
+        &self,
+        search: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<UserRecord>, i64), DbError> {
+        let pattern = format!("%{}%", super::clients::escape_like(&search.to_lowercase()));
+        let filter = "WHERE username LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'";
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT username, display_name, role, disabled, created_at FROM users {filter} \
+             ORDER BY username LIMIT $2 OFFSET $3"
+        ))
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM users {filter}"))
+            .bind(&pattern)
+            .fetch_one(self.pool())
+            .await?;
+        Ok((rows.into_iter().map(record).collect::<Result<_, _>>()?, total))
+    }
+
+    pub async fn find_user(&self, username: &Username) -> Result<Option<UserRecord>, DbError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT username, display_name, role, disabled, created_at FROM users WHERE username = $1",
+        )
+        .bind(username.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(record).transpose()
+    }
+
+    /// Changes a user in one transaction. Whatever would leave no active administrator is
+    /// refused (on Postgres the administrators' rows are locked, so two such changes at once
+    /// cannot both pass). Disabling, deleting and a new password end the user's browser
+    /// sessions; disabling and deleting also end every session and token issued to them and
+    /// the codes and consent screens still open.
+    pub async fn change_user(
+        &self,
+        username: &Username,
+        change: UserChange,
+        password_hash: Option<&str>,
+        display_name: Option<&str>,
+    ) -> Result<UserRecord, UserChangeError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await.map_err(DbError::from)?;
+        let lock = if self.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+        let admins: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT id, username FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id{lock}"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+        let user: Option<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, role, disabled FROM users WHERE username = $1")
+                .bind(username.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+        let Some((id, role, disabled)) = user else { return Err(UserChangeError::NotFound) };
+        let active_admin = role == "admin" && disabled == 0;
+        let removes_admin =
+            matches!(change, UserChange::Role(Role::User) | UserChange::Disabled(true) | UserChange::Delete);
+        if active_admin && removes_admin && admins.iter().all(|(a, _)| *a == id) {
+            return Err(UserChangeError::LastAdmin);
+        }
+        let ends_everything = matches!(change, UserChange::Disabled(true) | UserChange::Delete);
+        let q = |sql: &'static str| sqlx::query(sql).bind(id);
+        match change {
+            UserChange::Role(r) => {
+                sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(r.as_str())
+                    .execute(&mut *tx)
+                    .await
+            }
+            UserChange::Disabled(d) => {
+                sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(i64::from(d))
+                    .execute(&mut *tx)
+                    .await
+            }
+            UserChange::Delete => q("DELETE FROM users WHERE id = $1").execute(&mut *tx).await,
+            UserChange::Password => {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(password_hash.unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await
+            }
+        }
+        .map_err(DbError::from)?;
+        if let Some(name) = display_name {
+            sqlx::query("UPDATE users SET display_name = $2 WHERE id = $1")
+                .bind(id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+        }
+        if ends_everything || change == UserChange::Password {
+            q("DELETE FROM sessions WHERE user_id = $1").execute(&mut *tx).await.map_err(DbError::from)?;
+        }
+        if ends_everything {
+            for sql in [
+                "DELETE FROM grants WHERE user_id = $1",
+                "DELETE FROM authorization_codes WHERE user_id = $1",
+                "DELETE FROM authorization_requests WHERE user_id = $1",
+            ] {
+                q(sql).execute(&mut *tx).await.map_err(DbError::from)?;
+            }
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        if change == UserChange::Delete {
+            return Ok(UserRecord {
+                username: username.to_string(),
+                display_name: String::new(),
+                role: Role::parse(&role).unwrap_or(Role::User),
+                disabled: true,
+                created_at: 0,
+            });
+        }
+        self.find_user(username).await?.ok_or(UserChangeError::NotFound)
     }
 }
 
