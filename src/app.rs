@@ -17,6 +17,7 @@ use crate::{
         login::LoginPage,
         not_found::NotFound,
         settings::SettingsPage,
+        users::UsersPage,
     },
 };
 
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/clients/:client_id/edit") view=EditClientPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis") view=ApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/new") view=NewApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/:id") view=ApiDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/:id/edit") view=EditApiPage ssr=SsrMode::Async/>

@@ -302,3 +302,99 @@ async fn the_settings_page_reads_checks_and_saves_every_setting() {
     let page = app.get("/admin/settings", &admin).await.text().await.unwrap();
     assert!(page.contains("Save settings") && page.contains("10 minutes"), "{page}");
 }
+
+async fn users_call(app: &TestApp, cookie: &str, name: &str, body: Value) -> (StatusCode, Value) {
+    let mut req = app.http.post(app.url(&format!("/api/users/{name}"))).json(&body);
+    if !cookie.is_empty() {
+        req = req.header("cookie", cookie);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn the_users_page_adds_changes_and_guards_the_last_administrator() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let (user, user_csrf) = session(&app, "alice", false).await;
+    assert_eq!(users_call(&app, &user, "list", json!({"search": "", "page": 1})).await.0, 403);
+    let add = json!({"csrf": user_csrf, "username": "bob", "password": "long enough pw", "admin": false});
+    assert_eq!(users_call(&app, &user, "add", add).await.0, 403);
+
+    let (status, list) = users_call(&app, &admin, "list", json!({"search": "", "page": 1})).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], 2);
+    // Bad input is named; nothing is written.
+    for (username, password, mentions) in [
+        ("bad name!", "long enough pw", "Username"),
+        ("bob", "short", "Password"),
+        ("alice", "long enough pw", "already taken"),
+    ] {
+        let (status, err) = users_call(
+            &app,
+            &admin,
+            "add",
+            json!({"csrf": csrf, "username": username, "password": password, "admin": false}),
+        )
+        .await;
+        assert_eq!(status, 400, "{err}");
+        assert!(err.to_string().contains(mentions), "{err}");
+    }
+    let (status, bob) = users_call(
+        &app,
+        &admin,
+        "add",
+        json!({"csrf": csrf, "username": "bob", "password": "long enough pw", "admin": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{bob}");
+    assert_eq!((bob["admin"].as_bool(), bob["disabled"].as_bool()), (Some(false), Some(false)));
+
+    // Disabling ends everything at once.
+    let client = app.add_client(|_| {}).await;
+    let res = app.sign_in_response("bob", "long enough pw", None).await;
+    let bob_session =
+        common::set_cookie(&res, app.cookies.session).expect("bob signs in with the password given");
+    let bob_cookie = format!("{}={bob_session}", app.cookies.session);
+    let tokens = app.tokens(&bob_cookie, &client).await;
+    let (status, _) =
+        users_call(&app, &admin, "change", json!({"csrf": csrf, "username": "bob", "action": "Disable"}))
+            .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.api_get(common::oauth::str_of(&tokens, "access_token")).await.status(), 401);
+    assert_eq!(app.get("/account", &bob_cookie).await.status(), 303);
+
+    // The last active administrator stays, whoever asks.
+    for action in [json!("Disable"), json!("Delete"), json!({"SetRole": "user"})] {
+        let (status, err) =
+            users_call(&app, &admin, "change", json!({"csrf": csrf, "username": "root", "action": action}))
+                .await;
+        assert_eq!(status, 400, "{action}: {err}");
+        assert!(err.to_string().contains("last active administrator"), "{err}");
+    }
+    let (status, alice) = users_call(
+        &app,
+        &admin,
+        "change",
+        json!({"csrf": csrf, "username": "alice", "action": {"SetRole": "admin"}}),
+    )
+    .await;
+    assert_eq!((status.as_u16(), alice["admin"].as_bool()), (200, Some(true)));
+    let (status, _) = users_call(
+        &app,
+        &admin,
+        "reset_password",
+        json!({"csrf": csrf, "username": "bob", "password": "another long one"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        users_call(&app, &admin, "change", json!({"csrf": csrf, "username": "bob", "action": "Delete"}))
+            .await;
+    assert_eq!(status, 200);
+    assert_eq!(users_call(&app, &admin, "list", json!({"search": "bob", "page": 1})).await.1["total"], 0);
+    let page = app.get("/admin/users", &admin).await.text().await.unwrap();
+    assert!(page.contains("Make user") && page.contains("alice"), "{page}");
+}

@@ -8,6 +8,7 @@ mod error;
 #[cfg(feature = "ssr")]
 mod guard;
 pub mod settings;
+pub mod users;
 pub mod viewer;
 
 pub use error::ApiError;

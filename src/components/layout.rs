@@ -1,4 +1,4 @@
-//! The frame of every page: top navigation (Clients, APIs, Settings, the signed-in user, Sign out) and main area.
+//! The frame of every page: top navigation (Clients, APIs, Users, Settings, the signed-in user, Sign out) and main area.
 //! It loads the viewer once and shares it with the pages through context.
 
 use leptos::prelude::*;
@@ -59,6 +59,7 @@ fn NavUser(user: crate::api::viewer::ViewerUser) -> impl IntoView {
             {user.is_admin.then(|| view! {
                 <li><a href="/admin/clients">"Clients"</a></li>
                 <li><a href="/admin/apis">"APIs"</a></li>
+                <li><a href="/admin/users">"Users"</a></li>
                 <li><a href="/admin/settings">"Settings"</a></li>
             })}
         </ul>

@@ -11,6 +11,7 @@ mod scope;
 pub mod settings;
 pub mod time;
 mod username;
+pub mod users;
 
 pub use local_path::{LocalPath, LocalPathError};
 pub use password::{Password, PasswordError};

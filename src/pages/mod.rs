@@ -6,3 +6,4 @@ pub mod clients;
 pub mod login;
 pub mod not_found;
 pub mod settings;
+pub mod users;
