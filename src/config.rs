@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::{
-    auth::client_addr::{CidrError, TrustedProxies},
+    auth::client_addr::{CidrError, Networks, TrustedProxies},
     domain::api::ApiIdentifier,
 };
 
@@ -31,6 +31,9 @@ pub struct Settings {
     /// Paced sign-in checks of a username under attack come this far apart (1 s; not read from
     /// the environment, tests shorten it).
     pub sign_in_pace: std::time::Duration,
+    /// Who may read `/metrics` (`CLAVIS_METRICS_ALLOW`, comma-separated networks; default
+    /// loopback: 127.0.0.0/8 and ::1).
+    pub metrics_allow: Networks,
 }
 
 pub const DEFAULT_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
@@ -45,6 +48,8 @@ pub enum ConfigError {
         "CLAVIS_ISSUER is required when LEPTOS_SITE_ADDR ({0}) listens on every address: set it to the URL users reach, such as https://auth.example.com"
     )]
     IssuerRequired(SocketAddr),
+    #[error("CLAVIS_METRICS_ALLOW: {0}")]
+    MetricsAllow(CidrError),
     #[error("CLAVIS_TRUSTED_PROXIES: {0}")]
     TrustedProxies(#[from] CidrError),
     #[error("DATABASE_URL must start with sqlite: or postgres://, got a value starting {0:?}")]
@@ -73,6 +78,9 @@ impl Settings {
             return Err(ConfigError::IssuerRequired(site_addr));
         }
         let trusted_proxies = TrustedProxies::parse(&get("CLAVIS_TRUSTED_PROXIES").unwrap_or_default())?;
+        let metrics_allow =
+            Networks::parse(&get("CLAVIS_METRICS_ALLOW").unwrap_or_else(|| "127.0.0.0/8,::1".into()))
+                .map_err(ConfigError::MetricsAllow)?;
         Ok(Self {
             database_url,
             site_addr,
@@ -80,6 +88,7 @@ impl Settings {
             issuer,
             purge_every: DEFAULT_PURGE_EVERY,
             trusted_proxies,
+            metrics_allow,
             sign_in_pace: std::time::Duration::from_secs(1),
         })
     }

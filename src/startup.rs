@@ -21,13 +21,14 @@ use tokio::net::TcpListener;
 use crate::{
     app::{App, shell},
     auth::{
-        client_addr::TrustedProxies,
+        client_addr::{Networks, TrustedProxies},
         csrf, guard, handlers, password,
         rate_limit::{FailureLimiter, SignInLimits},
         token,
     },
     config::{Issuer, Settings},
     db::{Db, DbError, now_unix},
+    metrics::{self, Metrics},
     oauth::{self, rate::ClientRateLimiter},
     security, telemetry,
 };
@@ -46,6 +47,9 @@ pub struct AppState {
     pub api_rate: Arc<ClientRateLimiter>,
     /// Client registrations (RFC 7591) per address.
     pub registrations: Arc<FailureLimiter>,
+    pub metrics: Arc<Metrics>,
+    /// Who may read `/metrics`.
+    pub metrics_allow: Arc<Networks>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,8 @@ impl Application {
             trusted_proxies: Arc::new(settings.trusted_proxies),
             api_rate: Arc::new(ClientRateLimiter::default()),
             registrations: Arc::new(FailureLimiter::new(REGISTRATIONS_PER_HOUR, Duration::from_secs(3600))),
+            metrics: Arc::new(Metrics::default()),
+            metrics_allow: Arc::new(settings.metrics_allow),
         };
         Ok(Self { listener, router: router(state), addr, issuer, db, purge_every: settings.purge_every })
     }
@@ -161,10 +167,14 @@ fn router(state: AppState) -> Router {
         .route("/login", post(handlers::login))
         .route("/logout", post(handlers::logout))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        // Routed requests only, labelled by route pattern; static files and unknown paths are not.
+        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn(move |req, next| csrf::ensure_login_cookie(secure, req, next)))
@@ -173,12 +183,19 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Liveness and database reachability, for load balancers and orchestrators.
-async fn healthz(axum::extract::State(db): axum::extract::State<Db>) -> (StatusCode, &'static str) {
-    match db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
+/// Liveness: the process answers (orchestrators restart it when not).
+async fn healthz() -> (StatusCode, &'static str) {
+    (StatusCode::OK, "ok")
+}
+
+/// Readiness: the database answers and every migration this build knows is applied (load
+/// balancers send traffic only then).
+async fn readyz(axum::extract::State(db): axum::extract::State<Db>) -> (StatusCode, &'static str) {
+    match db.migrations_applied().await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database migrations are not all applied"),
         Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
+            tracing::error!(error = %e, "readiness check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

@@ -14,6 +14,21 @@ pub struct Cidr {
     prefix: u8,
 }
 
+/// A list of IP networks (e.g. who may read `/metrics`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Networks(Vec<Cidr>);
+
+impl Networks {
+    /// Comma-separated networks or addresses.
+    pub fn parse(raw: &str) -> Result<Self, CidrError> {
+        raw.split(',').filter(|p| !p.trim().is_empty()).map(Cidr::parse).collect::<Result<_, _>>().map(Self)
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|c| c.contains(ip))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not an IP network such as 10.0.0.0/8, 192.168.1.7 or fd00::/8")]
 pub struct CidrError(String);

@@ -54,7 +54,10 @@ pub async fn login(
     // The attempt is counted before the password is checked (see `SignInLimits`).
     let admitted = match state.limits.admit(&form.username, address, Instant::now()) {
         Ok(a) => a,
-        Err(wait) => return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) }),
+        Err(wait) => {
+            crate::metrics::Metrics::count(&state.metrics.rate_limited);
+            return again(LoginProblem::RateLimited { retry_secs: wait.as_secs().max(1) });
+        }
     };
     if !admitted.wait.is_zero() {
         tokio::time::sleep(admitted.wait).await;
@@ -70,6 +73,7 @@ pub async fn login(
         }
         Ok(None) => {
             tracing::info!(ip = %address, "sign-in failed");
+            crate::metrics::Metrics::count(&state.metrics.sign_in_failures);
             again(LoginProblem::Invalid)
         }
         Err(e) => {

@@ -108,10 +108,24 @@ impl Db {
         }
     }
 
-    /// A cheap query proving the database answers (`/healthz`).
+    /// A cheap query proving the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Whether every migration of this build is applied, successfully (`/readyz`).
+    pub async fn migrations_applied(&self) -> Result<bool, DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        // `success` is a boolean on Postgres and an integer on SQLite: compared in SQL.
+        let applied: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(migrator.iter().all(|m| applied.iter().any(|(v,)| *v == m.version)))
     }
 
     pub async fn close(&self) {

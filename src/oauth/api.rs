@@ -161,6 +161,7 @@ async fn caller(
     if let Some(limit) = bearer.rate_limit {
         let per_minute = u64::try_from(limit).unwrap_or(u64::MAX);
         if let Err(wait) = state.api_rate.check(bearer.client_pk, per_minute, Instant::now()) {
+            crate::metrics::Metrics::count(&state.metrics.rate_limited);
             return Err(ApiError::RateLimited(wait.as_secs().max(1)));
         }
     }

@@ -57,7 +57,9 @@ pub async fn revoke(
         origin = cors::allowed_origin(&headers, client.client.spec.redirect_uris.as_slice());
         let token = params.require("token")?;
         token_hint(&params)?;
-        state.db.revoke_token(&token::digest(token), client.pk).await?;
+        if state.db.revoke_token(&token::digest(token), client.pk).await? {
+            crate::metrics::Metrics::count(&state.metrics.tokens_revoked);
+        }
         Ok::<_, OAuthError>((StatusCode::OK, no_store()).into_response())
     };
     let mut res = run.await.unwrap_or_else(IntoResponse::into_response);

@@ -112,6 +112,7 @@ pub async fn register(
     }
     let address = state.trusted_proxies.client_ip(peer.ip(), &headers);
     if let Err(wait) = state.registrations.reserve(&address.to_string(), Instant::now()) {
+        crate::metrics::Metrics::count(&state.metrics.rate_limited);
         let mut res = error(
             StatusCode::TOO_MANY_REQUESTS,
             "temporarily_unavailable",

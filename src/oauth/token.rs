@@ -15,7 +15,7 @@ use super::{
     endpoint::{Credentials, OAuthError, Params, no_store},
     grant,
 };
-use crate::{db::now_unix, startup::AppState};
+use crate::{db::now_unix, metrics::Metrics, startup::AppState};
 
 pub async fn token(
     State(state): State<AppState>,
@@ -34,6 +34,10 @@ pub async fn token(
         if !client.settings.api_enabled {
             return Err(OAuthError::api_disabled());
         }
+        let counter = match grant_type {
+            "authorization_code" => &state.metrics.tokens_issued,
+            _ => &state.metrics.tokens_refreshed,
+        };
         let issued = match grant_type {
             "authorization_code" => {
                 grant::authorization_code::exchange(
@@ -55,6 +59,7 @@ pub async fn token(
                 ));
             }
         };
+        Metrics::count(counter);
         Ok((no_store(), Json(issued)).into_response())
     };
     let mut res = run.await.unwrap_or_else(IntoResponse::into_response);
