@@ -245,8 +245,9 @@ async fn pages_show_the_instance_defaults_as_they_are_now() {
     }
 }
 
-async fn settings_call(app: &TestApp, cookie: &str, name: &str, body: Value) -> (StatusCode, Value) {
-    let mut req = app.http.post(app.url(&format!("/api/settings/{name}"))).json(&body);
+/// A server function under `/api/{group}/{name}`.
+async fn call_at(app: &TestApp, cookie: &str, group: &str, name: &str, body: Value) -> (StatusCode, Value) {
+    let mut req = app.http.post(app.url(&format!("/api/{group}/{name}"))).json(&body);
     if !cookie.is_empty() {
         req = req.header("cookie", cookie);
     }
@@ -254,6 +255,10 @@ async fn settings_call(app: &TestApp, cookie: &str, name: &str, body: Value) -> 
     let status = res.status();
     let text = res.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn settings_call(app: &TestApp, cookie: &str, name: &str, body: Value) -> (StatusCode, Value) {
+    call_at(app, cookie, "settings", name, body).await
 }
 
 #[tokio::test]
@@ -304,14 +309,7 @@ async fn the_settings_page_reads_checks_and_saves_every_setting() {
 }
 
 async fn users_call(app: &TestApp, cookie: &str, name: &str, body: Value) -> (StatusCode, Value) {
-    let mut req = app.http.post(app.url(&format!("/api/users/{name}"))).json(&body);
-    if !cookie.is_empty() {
-        req = req.header("cookie", cookie);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    call_at(app, cookie, "users", name, body).await
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ pub async fn save_settings(csrf: String, form: SettingsForm) -> Result<SettingsF
     };
     state
         .db
-        .save_settings(patch, &valid.metadata_document_hosts)
+        .save_settings(patch, Some(&valid.metadata_document_hosts))
         .await
         .map_err(|e| super::guard::fail(ApiError::internal(e)))?;
     tracing::info!("instance settings changed on the settings page");

@@ -134,13 +134,11 @@ pub async fn run(db: &Db, command: SettingsCommand, patch: Option<SettingsPatch>
             (json, metadata_document_hosts.as_deref().map(parse_hosts).transpose()?)
         }
     };
-    if let Some(hosts) = &hosts {
-        db.set_metadata_document_hosts(hosts).await?;
+    // One statement: every setting given, the host list included.
+    if let Some(p) = patch {
+        db.save_settings(p, hosts.as_deref()).await?;
     }
-    let settings = match patch {
-        Some(p) => db.update_settings(p).await?,
-        None => db.settings().await?,
-    };
+    let settings = db.settings().await?;
     let hosts = db.metadata_document_hosts().await?;
     if json {
         println!(

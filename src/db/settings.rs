@@ -74,35 +74,13 @@ impl Db {
 
     /// Changes the given settings in one statement (no read-then-write race) and returns them all.
     pub async fn update_settings(&self, patch: SettingsPatch) -> Result<InstanceSettings, DbError> {
-        sqlx::query(
-            "UPDATE settings SET \
-               access_token_lifetime_secs = COALESCE($1, access_token_lifetime_secs), \
-               refresh_token_lifetime_secs = COALESCE($2, refresh_token_lifetime_secs), \
-               session_cap = COALESCE($3, session_cap), \
-               api_enabled = COALESCE($4, api_enabled), \
-               updated_at = $5, \
-               session_max_lifetime_secs = COALESCE($6, session_max_lifetime_secs), \
-               registration = COALESCE($7, registration), \
-               client_metadata_documents = COALESCE($8, client_metadata_documents), \
-               max_self_registered = COALESCE($9, max_self_registered) \
-             WHERE id = 1",
-        )
-        .bind(patch.access_token_lifetime.map(|n| i64::from(n.get())))
-        .bind(patch.refresh_token_lifetime.map(|n| i64::from(n.get())))
-        .bind(patch.session_cap.map(|n| i64::from(n.get())))
-        .bind(patch.api_enabled.map(i64::from))
-        .bind(now_unix())
-        .bind(patch.session_max_lifetime.map(|n| i64::from(n.get())))
-        .bind(patch.registration.map(RegistrationPolicy::as_str))
-        .bind(patch.client_metadata_documents.map(i64::from))
-        .bind(patch.max_self_registered.map(i64::from))
-        .execute(self.pool())
-        .await?;
+        self.save_settings(patch, None).await?;
         self.settings().await
     }
 
-    /// Saves the settings page: every setting and the document host allow list, in one statement.
-    pub async fn save_settings(&self, patch: SettingsPatch, hosts: &[String]) -> Result<(), DbError> {
+    /// Changes the given settings (and, when given, the document host allow list) in one
+    /// statement: no read-then-write race.
+    pub async fn save_settings(&self, patch: SettingsPatch, hosts: Option<&[String]>) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE settings SET access_token_lifetime_secs = COALESCE($1, access_token_lifetime_secs), \
@@ -111,7 +89,8 @@ impl Db {
                session_max_lifetime_secs = COALESCE($6, session_max_lifetime_secs), \
                registration = COALESCE($7, registration), \
                client_metadata_documents = COALESCE($8, client_metadata_documents), \
-               max_self_registered = COALESCE($9, max_self_registered), metadata_document_hosts = $10 \
+               max_self_registered = COALESCE($9, max_self_registered), \
+               metadata_document_hosts = COALESCE($10, metadata_document_hosts) \
              WHERE id = 1",
         )
         .bind(patch.access_token_lifetime.map(|n| i64::from(n.get())))
@@ -123,7 +102,7 @@ impl Db {
         .bind(patch.registration.map(RegistrationPolicy::as_str))
         .bind(patch.client_metadata_documents.map(i64::from))
         .bind(patch.max_self_registered.map(i64::from))
-        .bind(hosts.join(" "))
+        .bind(hosts.map(|h| h.join(" ")))
         .execute(self.pool())
         .await?;
         Ok(())
