@@ -396,3 +396,39 @@ async fn the_users_page_adds_changes_and_guards_the_last_administrator() {
     let page = app.get("/admin/users", &admin).await.text().await.unwrap();
     assert!(page.contains("Make user") && page.contains("alice"), "{page}");
 }
+
+#[tokio::test]
+async fn a_clients_sessions_are_listed_and_revoked_all_at_once() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = session(&app, "root", true).await;
+    let (alice, _) = session(&app, "alice", false).await;
+    let (bob, _) = session(&app, "bob", false).await;
+    let client = app.add_client(|_| {}).await;
+    let other = app.add_client(|_| {}).await;
+    let first = app.tokens(&alice, &client).await;
+    app.tokens(&alice, &client).await;
+    app.tokens(&bob, &client).await;
+    let kept = app.tokens(&alice, &other).await;
+    let (status, s) = call(&app, &admin, "sessions", json!({"client_id": client.client_id, "page": 1})).await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!((s["total"].as_i64(), s["users"].as_i64()), (Some(3), Some(2)));
+    assert_eq!(s["rows"][0][0], "bob", "newest first");
+    let (status, _) = call(&app, &alice, "sessions", json!({"client_id": client.client_id, "page": 1})).await;
+    assert_eq!(status, 403);
+    let (status, _) =
+        call(&app, &admin, "revoke_sessions", json!({"csrf": "forged", "client_id": client.client_id})).await;
+    assert_eq!(status, 403);
+    let (status, n) =
+        call(&app, &admin, "revoke_sessions", json!({"csrf": csrf, "client_id": client.client_id})).await;
+    assert_eq!((status.as_u16(), n.as_i64()), (200, Some(3)));
+    assert_eq!(app.api_get(common::oauth::str_of(&first, "access_token")).await.status(), 401);
+    assert_eq!(
+        app.api_get(common::oauth::str_of(&kept, "access_token")).await.status(),
+        200,
+        "other clients keep theirs"
+    );
+    let (_, s) = call(&app, &admin, "sessions", json!({"client_id": client.client_id, "page": 1})).await;
+    assert_eq!(s["total"], 0);
+    let page = app.get(&format!("/admin/clients/{}", client.client_id), &admin).await.text().await.unwrap();
+    assert!(page.contains("Revoke all sessions") && page.contains("No live sessions."), "{page}");
+}

@@ -26,6 +26,18 @@ pub struct FormContext {
     pub apis: Vec<ApiOption>,
 }
 
+/// One page of a client's live sessions, and how many there are of how many users.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsView {
+    pub total: i64,
+    pub users: i64,
+    /// (username, created, last used), newest first.
+    pub rows: Vec<(String, i64, i64)>,
+}
+
+/// Sessions per page in a client's details.
+pub const SESSIONS_PAGE_SIZE: u32 = 20;
+
 /// A client as the admin pages show it. Never holds the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientView {
@@ -206,6 +218,35 @@ pub async fn regenerate_client_secret(
     let (client, secret) =
         crate::registry::regenerate_secret(&state.db, &id, grace).await.map_err(server::registry_error)?;
     Ok(server::with_secret(&state, client, Some(secret), defaults).await)
+}
+
+#[server(endpoint = "clients/sessions", input = Json)]
+pub async fn client_sessions(client_id: String, page: u32) -> Result<SessionsView, ApiError> {
+    let state = super::guard::admin().await?;
+    let offset = i64::from(page.max(1) - 1) * i64::from(SESSIONS_PAGE_SIZE);
+    let s = state
+        .db
+        .client_sessions(&client_id, crate::db::now_unix(), i64::from(SESSIONS_PAGE_SIZE), offset)
+        .await
+        .map_err(|e| super::guard::fail(ApiError::internal(e)))?;
+    Ok(SessionsView {
+        total: s.total,
+        users: s.users,
+        rows: s.rows.into_iter().map(|r| (r.username, r.created_at, r.last_used_at)).collect(),
+    })
+}
+
+/// Ends every session of the client at once (a breach); returns how many ended.
+#[server(endpoint = "clients/revoke_sessions", input = Json)]
+pub async fn revoke_client_sessions(csrf: String, client_id: String) -> Result<u64, ApiError> {
+    let state = super::guard::admin_change(&csrf).await?;
+    let ended = state
+        .db
+        .revoke_client_sessions(&client_id)
+        .await
+        .map_err(|e| super::guard::fail(ApiError::internal(e)))?;
+    tracing::info!(client_id, sessions = ended, "every session of a client revoked by an administrator");
+    Ok(ended)
 }
 
 #[server(endpoint = "clients/delete", input = Json)]

@@ -217,6 +217,23 @@ pub struct UserApp {
     pub last_authorized_at: i64,
 }
 
+/// A client's live sessions, one page of them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClientSessions {
+    pub total: i64,
+    /// Distinct users holding them.
+    pub users: i64,
+    pub rows: Vec<ClientSession>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClientSession {
+    pub username: String,
+    pub created_at: i64,
+    /// When its last token was issued (the last refresh, or the sign-in).
+    pub last_used_at: i64,
+}
+
 /// What introspection reports of a token.
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
@@ -718,6 +735,67 @@ impl Db {
         for (table, which) in [("authorization_codes", " AND used = 0"), ("authorization_requests", "")] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1 AND client_pk IN {client}{which}"))
                 .bind(user_id)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// A client's live sessions, newest first: (username, created, last refreshed) for one page,
+    /// with how many there are and of how many users.
+    pub async fn client_sessions(
+        &self,
+        client_id: &str,
+        now: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<ClientSessions, DbError> {
+        let live = "g.client_pk = (SELECT id FROM clients WHERE client_id = $1) \
+                    AND (g.expires_at IS NULL OR g.expires_at > $2)";
+        let (total, users): (i64, i64) =
+            sqlx::query_as(&format!("SELECT COUNT(*), COUNT(DISTINCT g.user_id) FROM grants g WHERE {live}"))
+                .bind(client_id)
+                .bind(now)
+                .fetch_one(self.pool())
+                .await?;
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(&format!(
+            "SELECT u.username, g.created_at, (SELECT MAX(t.issued_at) FROM tokens t WHERE t.grant_id = g.id) \
+             FROM grants g JOIN users u ON u.id = g.user_id WHERE {live} ORDER BY g.id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(client_id)
+        .bind(now)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ClientSessions {
+            total,
+            users,
+            rows: rows
+                .into_iter()
+                .map(|(username, created_at, last)| ClientSession {
+                    username,
+                    created_at,
+                    last_used_at: last.unwrap_or(created_at),
+                })
+                .collect(),
+        })
+    }
+
+    /// Ends every session of the client at once (a breach): its tokens, the codes not yet
+    /// exchanged and the consent screens still open. Returns the sessions ended.
+    pub async fn revoke_client_sessions(&self, client_id: &str) -> Result<u64, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
+        let client = "(SELECT id FROM clients WHERE client_id = $1)";
+        let done = sqlx::query(&format!("DELETE FROM grants WHERE client_pk = {client}"))
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        for (table, which) in [("authorization_codes", " AND used = 0"), ("authorization_requests", "")] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE client_pk = {client}{which}"))
                 .bind(client_id)
                 .execute(&mut *tx)
                 .await?;
