@@ -429,6 +429,4 @@ async fn a_clients_sessions_are_listed_and_revoked_all_at_once() {
     );
     let (_, s) = call(&app, &admin, "sessions", json!({"client_id": client.client_id, "page": 1})).await;
     assert_eq!(s["total"], 0);
-    let page = app.get(&format!("/admin/clients/{}", client.client_id), &admin).await.text().await.unwrap();
-    assert!(page.contains("Revoke all sessions") && page.contains("No live sessions."), "{page}");
 }

@@ -9,7 +9,6 @@ pub enum Open {
     None,
     Delete,
     Regenerate,
-    RevokeSessions,
 }
 
 #[component]

@@ -7,10 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use super::{RouteClient, list::StateBadge};
 use crate::{
-    api::clients::{
-        ClientView, SESSIONS_PAGE_SIZE, client_sessions, delete_client, regenerate_client_secret,
-        revoke_client_sessions, set_client_active,
-    },
+    api::clients::{ClientView, delete_client, regenerate_client_secret, set_client_active},
     components::{
         clipboard::CopyButton,
         confirm::{ConfirmCard, Open},
@@ -43,9 +40,6 @@ fn Details(client: ClientView) -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let grace = RwSignal::new("none".to_string());
-    // Bumped when sessions are revoked, so the sessions card reloads.
-    let sessions_version = RwSignal::new(0u32);
-    let notice = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let edit = navigate.clone();
     let id = move || client.with(|c| c.client_id.clone());
@@ -68,23 +62,6 @@ fn Details(client: ClientView) -> impl IntoView {
                 Ok(done) => {
                     client.set(done.client);
                     secret.set(done.secret);
-                    confirm.set(Open::None);
-                }
-                Err(e) => failure.set(Some(e.to_string())),
-            }
-            busy.set(false);
-        });
-    };
-    let revoke_sessions = move || {
-        busy.set(true);
-        spawn_local(async move {
-            match revoke_client_sessions(csrf_token(), id()).await {
-                Ok(n) => {
-                    notice.set(Some(format!(
-                        "{n} session{} ended; their tokens no longer work.",
-                        if n == 1 { "" } else { "s" }
-                    )));
-                    sessions_version.update(|v| *v += 1);
                     confirm.set(Open::None);
                 }
                 Err(e) => failure.set(Some(e.to_string())),
@@ -120,19 +97,10 @@ fn Details(client: ClientView) -> impl IntoView {
                     {move || client.with(|c| c.secret.is_some()).then(|| view! {
                         <button type="button" class="button-quiet" on:click=move |_| confirm.set(Open::Regenerate)>"Regenerate secret"</button>
                     })}
-                    <button type="button" class="button-quiet" on:click=move |_| confirm.set(Open::RevokeSessions)>"Revoke all sessions"</button>
                     <button type="button" class="button-danger" on:click=move |_| confirm.set(Open::Delete)>"Delete"</button>
                 </div>
             </div>
             {move || failure.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
-            {move || notice.get().map(|m| view! { <p class="alert alert-saved" role="status">{m}</p> })}
-            {move || (confirm.get() == Open::RevokeSessions).then(|| view! {
-                <ConfirmCard id="confirm-revoke-title" title="Revoke every session of this client?" action="Revoke all sessions" danger=true busy
-                    on_confirm=revoke_sessions on_cancel=move || confirm.set(Open::None)>
-                    <p>"Every user's session with " <strong>{client.with(|c| c.form.name.clone())}</strong>
-                       " ends now: its access and refresh tokens stop working at once, and users sign in again. Use it after a breach, with \"Regenerate secret\" (no grace period)."</p>
-                </ConfirmCard>
-            })}
             {move || secret.get().map(|s| view! { <SecretNotice secret=s/> })}
             {move || (confirm.get() == Open::Delete).then(|| view! {
                 <ConfirmCard id="confirm-delete-title" title="Delete this client?" action="Delete client" danger=true busy
@@ -214,56 +182,6 @@ fn Details(client: ClientView) -> impl IntoView {
                     </div>
                 }
             })}
-            <Sessions client_id=client.with_untracked(|c| c.client_id.clone()) version=sessions_version/>
-        </section>
-    }
-}
-
-/// The client's live sessions: how many, of how many users, and a page of them.
-#[component]
-fn Sessions(client_id: String, version: RwSignal<u32>) -> impl IntoView {
-    let page = RwSignal::new(1u32);
-    let list = Resource::new(
-        move || (client_id.clone(), page.get(), version.get()),
-        |(id, p, _)| client_sessions(id, p),
-    );
-    view! {
-        <section class="card sessions-card" aria-labelledby="sessions-title">
-            <h2 id="sessions-title">"Sessions"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(s) if s.total == 0 => view! { <p class="muted">"No live sessions."</p> }.into_any(),
-                        Ok(s) => {
-                            let pages = u32::try_from(s.total).unwrap_or(u32::MAX).div_ceil(SESSIONS_PAGE_SIZE).max(1);
-                            let current = page.get_untracked();
-                            view! {
-                                <p>{format!("{} live session{} of {} user{}.", s.total, if s.total == 1 { "" } else { "s" }, s.users, if s.users == 1 { "" } else { "s" })}</p>
-                                <div class="table-card">
-                                    <table class="data-table">
-                                        <thead><tr><th scope="col">"User"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th></tr></thead>
-                                        <tbody>
-                                            {s.rows.into_iter().map(|(user, created, last)| view! {
-                                                <tr><td>{user}</td><td>{format_utc(created)}</td><td>{format_utc(last)}</td></tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                {(pages > 1).then(|| view! {
-                                    <nav class="pager" aria-label="Session pages">
-                                        <div class="pager-controls">
-                                            <button type="button" class="button-quiet" disabled={current <= 1} on:click=move |_| page.update(|n| *n -= 1)>"Previous"</button>
-                                            <span>{format!("Page {current} of {pages}")}</span>
-                                            <button type="button" class="button-quiet" disabled={current >= pages} on:click=move |_| page.update(|n| *n += 1)>"Next"</button>
-                                        </div>
-                                    </nav>
-                                })}
-                            }.into_any()
-                        }
-                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
         </section>
     }
 }
