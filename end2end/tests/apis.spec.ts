@@ -120,6 +120,8 @@ test("register an API in the admin pages; a service protects itself with Clavis"
 
     // The administrator registers the API in the browser.
     await signIn(page, ADMIN);
+    // The sign-in's own navigation ends first: a page opened meanwhile would race it.
+    await expect(page).toHaveURL(/\/admin\/clients$/);
     await open(page, "/admin/apis");
     await expect(page.getByRole("link", { name: "APIs" })).toBeVisible();
     await expect(page.getByRole("cell", { name: `${baseURL}/api/v1` })).toBeVisible();
@@ -226,6 +228,8 @@ test("register an API in the admin pages; a service protects itself with Clavis"
 test("the built-in API is listed read-only", async ({ page }, testInfo) => {
   const noErrors = watchConsole(page);
   await signIn(page, ADMIN);
+  // The sign-in's own navigation ends first: a page opened meanwhile would race it.
+  await expect(page).toHaveURL(/\/admin\/clients$/);
   await open(page, "/admin/apis");
   await page.getByRole("link", { name: "Clavis API" }).click();
   await expect(page.getByRole("heading", { name: "Clavis API" })).toBeVisible();

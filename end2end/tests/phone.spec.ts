@@ -6,6 +6,8 @@ test.use({ viewport: { width: 390, height: 844 } });
 
 test("every admin page is usable on a phone-sized screen", async ({ page }, testInfo) => {
   await signIn(page, ADMIN);
+  // The sign-in's own navigation ends first: a page opened meanwhile would race it.
+  await expect(page).toHaveURL(/\/admin\/clients$/);
   for (const [path, name] of [
     ["/admin/clients", "phone-clients"],
     ["/admin/apis", "phone-apis"],

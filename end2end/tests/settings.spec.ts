@@ -5,6 +5,8 @@ import { ADMIN, USER, open, shot, signIn, watchConsole } from "./fixtures";
 test("the settings page checks each field and saves at once", async ({ page, request }, testInfo) => {
   const noErrors = watchConsole(page);
   await signIn(page, ADMIN);
+  // The sign-in's own navigation ends first: a page opened meanwhile would race it.
+  await expect(page).toHaveURL(/\/admin\/clients$/);
   await open(page, "/admin/settings");
   await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
   await expect(page.getByLabel("Access token lifetime (seconds)")).toHaveValue("43200");

@@ -10,6 +10,8 @@ test("an administrator adds, disables, enables and deletes a user", async ({ pag
   const noErrors = watchConsole(page, [/status of 400/]);
   const name = `carol-${RUN}`;
   await signIn(page, ADMIN);
+  // The sign-in's own navigation ends first: a page opened meanwhile would race it.
+  await expect(page).toHaveURL(/\/admin\/clients$/);
   await open(page, "/admin/users");
   await page.locator("summary", { hasText: "Add user" }).click();
   await page.getByLabel("Username").fill(name);
@@ -49,6 +51,8 @@ test("an administrator adds, disables, enables and deletes a user", async ({ pag
 test("the last administrator cannot be disabled", async ({ page }) => {
   const noErrors = watchConsole(page, [/status of 400/]);
   await signIn(page, ADMIN);
+  // The sign-in's own navigation ends first: a page opened meanwhile would race it.
+  await expect(page).toHaveURL(/\/admin\/clients$/);
   await open(page, "/admin/users");
   await page.getByLabel("Search").fill(ADMIN);
   const row = page.getByRole("row").filter({ hasText: ADMIN });
