@@ -13,6 +13,7 @@ use crate::{
     pages::{
         account::AccountPage,
         apis::{detail::ApiDetailPage, edit::EditApiPage, list::ApisPage, new::NewApiPage},
+        audit::AuditPage,
         clients::{detail::ClientDetailPage, edit::EditClientPage, list::ClientsPage, new::NewClientPage},
         login::LoginPage,
         not_found::NotFound,
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/apis") view=ApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/new") view=NewApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/:id") view=ApiDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis/:id/edit") view=EditApiPage ssr=SsrMode::Async/>

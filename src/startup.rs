@@ -180,6 +180,7 @@ fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(move |req, next| csrf::ensure_login_cookie(secure, req, next)))
         .layer(middleware::from_fn(move |req, next| security::security_headers(secure, req, next)))
         .layer(telemetry::request_log())
+        .layer(middleware::from_fn(telemetry::request_id))
         .with_state(state)
 }
 

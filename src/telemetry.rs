@@ -1,11 +1,18 @@
-//! Structured logs (tracing) on stderr, filtered by `RUST_LOG`. One line per request: method,
+//! Structured logs (tracing) on stderr, filtered by `RUST_LOG`, as text or, with
+//! `CLAVIS_LOG_FORMAT=json`, one JSON object a line. One line per request: request id, method,
 //! path, status, latency. Never the query string, headers or body: they carry codes, tokens,
 //! secrets and passwords.
+//!
+//! Every request has an id: the `X-Request-Id` it came with (from a proxy; 1–64 letters, digits,
+//! '.', '_', '-'), or a new one. It is on each log line of the request and on the response.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
-use axum::{body::Body, extract::Request};
-use http::Response;
+use axum::{body::Body, extract::Request, middleware::Next};
+use http::{HeaderValue, Response};
 use tower_http::{
     classify::{ServerErrorsAsFailures, SharedClassifier},
     trace::TraceLayer,
@@ -13,15 +20,68 @@ use tower_http::{
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
 
-/// `default` applies when `RUST_LOG` is unset or invalid.
-pub fn init(default: &str) {
+/// The log line format, from `CLAVIS_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// Unset or empty: text.
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw.map(str::trim) {
+            None | Some("" | "text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(format!("CLAVIS_LOG_FORMAT: '{other}' is not text or json")),
+        }
+    }
+}
+
+/// Starts logging; `default` applies when `RUST_LOG` is unset or invalid.
+pub fn init(default: &str) -> Result<(), String> {
+    let format = LogFormat::parse(std::env::var("CLAVIS_LOG_FORMAT").ok().as_deref())?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
+    };
+    Ok(())
+}
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Whether a request id from outside is safe to log and echo as it is.
+fn acceptable_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    (1..=64).contains(&b.len()) && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+}
+
+/// A new request id: this process's random prefix and a counter (unique, no system call).
+fn new_id() -> HeaderValue {
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        let mut b = [0u8; 4];
+        let _ = getrandom::fill(&mut b);
+        u32::from_le_bytes(b)
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix:08x}-{n:x}")).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// Gives the request its id (kept from `X-Request-Id` when acceptable) and returns it on the
+/// response. Outermost layer, so the request's log span carries it.
+pub async fn request_id(mut req: Request, next: Next) -> axum::response::Response {
+    let id = match req.headers().get(REQUEST_ID) {
+        Some(v) if acceptable_id(v) => v.clone(),
+        _ => new_id(),
+    };
+    req.headers_mut().insert(REQUEST_ID, id.clone());
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(REQUEST_ID, id);
+    res
 }
 
 type MakeSpan = fn(&Request<Body>) -> Span;
@@ -35,9 +95,34 @@ pub fn request_log() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, Mak
 }
 
 fn make_span(req: &Request<Body>) -> Span {
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info_span!("request", request_id = id, method = %req.method(), path = %req.uri().path())
 }
 
 fn on_response(res: &Response<Body>, latency: Duration, _span: &Span) {
     tracing::info!(status = res.status().as_u16(), latency_us = latency.as_micros() as u64, "done");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_formats() {
+        assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("json")), Ok(LogFormat::Json));
+        assert_eq!(LogFormat::parse(Some("")), Ok(LogFormat::Text));
+        assert!(LogFormat::parse(Some("xml")).unwrap_err().starts_with("CLAVIS_LOG_FORMAT:"));
+    }
+
+    #[test]
+    fn outside_request_ids_are_kept_only_when_safe() {
+        for ok in ["abc", "req-1.2_3", &"a".repeat(64)] {
+            assert!(acceptable_id(&HeaderValue::from_str(ok).unwrap()), "{ok}");
+        }
+        for bad in ["", "a b", "x\"y", "<script>", &"a".repeat(65)] {
+            assert!(!acceptable_id(&HeaderValue::from_str(bad).unwrap()), "{bad}");
+        }
+        assert_ne!(new_id(), new_id());
+    }
 }

@@ -331,7 +331,7 @@ async fn a_deactivated_or_deleted_api_cannot_introspect() {
     let set = registry::api_list(&db, &[ApiIdentifier::parse(ORDERS).unwrap()], &builtin).await.unwrap();
     db.set_client_apis(&limited_id, Some(&set)).await.unwrap();
 
-    apis::delete(&db, orders.pk).await.unwrap();
+    apis::delete(&db, orders.pk, &builtin).await.unwrap();
     let (status, body) = app.introspect_as(&orders, &access).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
     assert_eq!(db.client_apis(&limited_id).await.unwrap().map(|s| s.to_string()), Some(String::new()));
@@ -345,7 +345,7 @@ async fn a_deactivated_or_deleted_api_cannot_introspect() {
     assert_eq!(app.introspect_as(&again, str_of(&fresh, "access_token")).await.1["active"], true);
 
     // The built-in API stays.
-    assert!(matches!(apis::delete(&db, 1).await, Err(apis::ApiRegistryError::BuiltIn(_))));
+    assert!(matches!(apis::delete(&db, 1, &builtin).await, Err(apis::ApiRegistryError::BuiltIn(_))));
     assert!(matches!(
         apis::set_active(&db, 1, false, &builtin).await,
         Err(apis::ApiRegistryError::BuiltIn(_))

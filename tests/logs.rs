@@ -26,8 +26,13 @@ struct Server {
 
 impl Server {
     fn start(db_url: &str) -> (Self, SocketAddr) {
+        Self::start_with(db_url, &[])
+    }
+
+    fn start_with(db_url: &str, env: &[(&str, &str)]) -> (Self, SocketAddr) {
         let mut child = Command::new(bin())
             .arg("serve")
+            .envs(env.iter().copied())
             .env("DATABASE_URL", db_url)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env_remove("RUST_LOG")
@@ -44,7 +49,11 @@ impl Server {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains("Clavis is listening") {
-                    let addr = line.split_whitespace().find_map(|w| w.strip_prefix("addr="));
+                    // Text (`addr=…`) or JSON (`"addr":"…"`).
+                    let addr = line
+                        .split([' ', ','])
+                        .find_map(|w| w.strip_prefix("addr=").or_else(|| w.strip_prefix("\"addr\":")))
+                        .map(|a| a.trim_matches(['"', '}']));
                     let _ = addr_tx.send(addr.and_then(|a| a.parse::<SocketAddr>().ok()));
                 }
                 lines.lock().unwrap().push(line);
@@ -149,4 +158,39 @@ async fn a_whole_flow_leaves_no_secret_in_the_log() {
             "the log contains {query_or_header:?}:\n{log}"
         );
     }
+}
+
+#[tokio::test]
+async fn json_lines_carry_the_request_id() {
+    let db = TestDb::fresh().await;
+    let url = db.url.clone();
+    let (server, addr) = Server::start_with(&url, &[("CLAVIS_LOG_FORMAT", "json")]);
+    let app = TestApp::attach(addr, db);
+    let res = app.http.get(app.url("/healthz")).header("x-request-id", "probe-42").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "probe-42", "kept from the proxy");
+    let res = app.http.get(app.url("/healthz")).header("x-request-id", "bad id!").send().await.unwrap();
+    let fresh = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(!fresh.is_empty() && fresh != "bad id!", "an unsafe id is replaced: {fresh}");
+    let other = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), fresh, "each request its own");
+
+    let log = server.stop();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let probe = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == "probe-42")
+        .unwrap_or_else(|| panic!("no line with request_id probe-42:\n{log}"));
+    assert_eq!(probe["span"]["path"], "/healthz");
+    assert_eq!(probe["fields"]["status"], 200);
+    assert!(lines.iter().any(|l| l["span"]["request_id"] == fresh.as_str()), "{log}");
+}
+
+#[test]
+fn an_unknown_log_format_is_refused_naming_the_variable() {
+    let out = Command::new(bin()).args(["settings"]).env("CLAVIS_LOG_FORMAT", "xml").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CLAVIS_LOG_FORMAT"), "{:?}", out);
 }

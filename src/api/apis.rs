@@ -119,5 +119,7 @@ pub async fn regenerate_api_secret(csrf: String, id: i64) -> Result<ApiWithSecre
 #[server(endpoint = "apis/delete", input = Json)]
 pub async fn delete_api(csrf: String, id: i64) -> Result<(), ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
-    crate::registry::apis::delete(&state.db, id).await.map_err(server::registry_error)
+    crate::registry::apis::delete(&state.db, id, state.issuer.builtin_api())
+        .await
+        .map_err(server::registry_error)
 }

@@ -240,11 +240,9 @@ pub async fn client_sessions(client_id: String, page: u32) -> Result<SessionsVie
 #[server(endpoint = "clients/revoke_sessions", input = Json)]
 pub async fn revoke_client_sessions(csrf: String, client_id: String) -> Result<u64, ApiError> {
     let state = super::guard::admin_change(&csrf).await?;
-    let ended = state
-        .db
-        .revoke_client_sessions(&client_id)
+    let ended = crate::registry::revoke_sessions(&state.db, &server::id(&client_id)?)
         .await
-        .map_err(|e| super::guard::fail(ApiError::internal(e)))?;
+        .map_err(server::registry_error)?;
     tracing::info!(client_id, sessions = ended, "every session of a client revoked by an administrator");
     Ok(ended)
 }

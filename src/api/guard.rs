@@ -5,6 +5,7 @@ use leptos::prelude::use_context;
 use super::ApiError;
 use crate::{
     auth::{csrf, session},
+    domain::audit::Actor,
     startup::AppState,
 };
 
@@ -24,10 +25,16 @@ pub async fn admin() -> Result<AppState, ApiError> {
 }
 
 /// As [`admin`], for changes: the request must also carry the session's CSRF token and must not
-/// come from another site.
+/// come from another site. Changes made through the state's database are recorded in the audit
+/// log as this administrator's, from the request's address.
 pub async fn admin_change(csrf_token: &str) -> Result<AppState, ApiError> {
-    let (state, session) = admin_session().await?;
+    let (mut state, session) = admin_session().await?;
     verify_change(&state, &session, csrf_token)?;
+    let address = use_context::<http::request::Parts>().and_then(|parts| {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?.0;
+        Some(state.trusted_proxies.client_ip(peer.ip(), &parts.headers).to_string())
+    });
+    state.db = state.db.by(Actor::admin(session.user.username.as_str(), address));
     Ok(state)
 }
 

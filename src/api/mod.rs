@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod apis;
+pub mod audit;
 pub mod clients;
 mod error;
 #[cfg(feature = "ssr")]

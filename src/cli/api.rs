@@ -176,7 +176,7 @@ pub async fn run(db: &Db, command: ApiCommand, builtin: &ApiIdentifier) -> Resul
         ApiCommand::Delete { api, json } => {
             let pk = apis::find(db, &api, builtin).await.map_err(registry_error)?;
             let shown = apis::get(db, pk, builtin).await.map_err(registry_error)?.identifier;
-            apis::delete(db, pk).await.map_err(registry_error)?;
+            apis::delete(db, pk, builtin).await.map_err(registry_error)?;
             if json {
                 println!("{}", json!({"identifier": shown.as_str(), "deleted": true}));
             } else {

@@ -1,9 +1,10 @@
 //! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`,
-//! `clavis api ...`, `clavis registration-token ...`, `clavis settings`.
+//! `clavis api ...`, `clavis registration-token ...`, `clavis settings`, `clavis audit`.
 //! Bad input gets a one-line error naming the field on stderr and exit code 2, and nothing is
 //! written.
 
 mod api;
+mod audit;
 mod client;
 mod registration;
 mod settings;
@@ -47,6 +48,8 @@ enum Command {
     /// Initial access tokens for client registration (`--registration token`).
     #[command(subcommand)]
     RegistrationToken(registration::RegistrationTokenCommand),
+    /// Show the audit log: every administrative change, newest first.
+    Audit(audit::AuditArgs),
     /// Show or change the instance-wide settings.
     Settings {
         #[command(subcommand)]
@@ -144,7 +147,11 @@ impl From<DbError> for CliError {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    telemetry::init(if matches!(command, Command::Serve) { "info,sqlx=warn" } else { "warn" });
+    if let Err(e) = telemetry::init(if matches!(command, Command::Serve) { "info,sqlx=warn" } else { "warn" })
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match Settings::from_env() {
         Err(e) => Err(CliError::Input(e.to_string())),
         Ok(settings) => match command {
@@ -157,6 +164,7 @@ pub async fn run() -> ExitCode {
             Command::Client(command) => client_command(settings, command).await,
             Command::Api(command) => api_command(settings, command).await,
             Command::RegistrationToken(command) => registration_command(settings, command).await,
+            Command::Audit(args) => audit::run(settings, args).await,
             Command::Settings { command } => {
                 settings_command(settings, command.unwrap_or(settings::SettingsCommand::Show { json: false }))
                     .await
@@ -183,10 +191,13 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
 }
 
 /// The database, migrated: every command works on a fresh path.
+/// The database, migrated; changes made through it are recorded in the audit log as made at the
+/// command line by this operating-system account (`cli:NAME`, from `$USER` or `$LOGNAME`).
 async fn open_db(settings: &Settings) -> Result<Db, CliError> {
     let db = Db::connect(&settings.database_url).await?;
     db.migrate().await?;
-    Ok(db)
+    let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok();
+    Ok(db.by(crate::domain::audit::Actor::command_line(os_user.as_deref())))
 }
 
 async fn migrate(settings: Settings) -> Result<(), CliError> {

@@ -61,6 +61,7 @@ fn NavUser(user: crate::api::viewer::ViewerUser) -> impl IntoView {
                 <li><a href="/admin/apis">"APIs"</a></li>
                 <li><a href="/admin/users">"Users"</a></li>
                 <li><a href="/admin/settings">"Settings"</a></li>
+                <li><a href="/admin/audit">"Audit log"</a></li>
             })}
         </ul>
         <div class="nav-user">

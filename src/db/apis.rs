@@ -4,6 +4,7 @@
 
 use super::{
     Db, DbError,
+    audit::Event,
     clients::{StoredSecret, escape_like},
     unique_violation,
 };
@@ -97,8 +98,10 @@ impl Db {
         client_id: &ClientId,
         secret: &StoredSecret,
         now: i64,
+        event: &Event,
     ) -> Result<i64, DbError> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
         let (pk,): (i64,) = sqlx::query_as(
             "INSERT INTO apis (identifier, name, name_key, description, client_id, secret_digest, secret_last4, \
                secret_created_at, active, builtin, created_at, updated_at) \
@@ -112,9 +115,11 @@ impl Db {
         .bind(secret.digest.to_vec())
         .bind(secret.last4.as_str())
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(unique_violation)?;
+        self.record(&mut tx, event).await?;
+        tx.commit().await?;
         Ok(pk)
     }
 
@@ -175,9 +180,14 @@ impl Db {
     }
 
     /// Saves name, identifier and description of a registered API (never the built-in one).
-    pub async fn update_api(&self, pk: i64, spec: &ApiSpec, now: i64) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(
+    pub async fn update_api(
+        &self,
+        pk: i64,
+        spec: &ApiSpec,
+        now: i64,
+        event: &Event,
+    ) -> Result<bool, DbError> {
+        let q = sqlx::query(
             "UPDATE apis SET identifier = $1, name = $2, name_key = $3, description = $4, updated_at = $5 \
              WHERE id = $6 AND builtin = 0",
         )
@@ -186,22 +196,22 @@ impl Db {
         .bind(spec.name.as_str().to_lowercase())
         .bind(spec.description.as_deref())
         .bind(now)
-        .bind(pk)
-        .execute(self.pool())
-        .await
-        .map_err(unique_violation)?;
-        Ok(done.rows_affected() == 1)
+        .bind(pk);
+        self.execute_audited(q, event).await
     }
 
-    pub async fn set_api_active(&self, pk: i64, active: bool, now: i64) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("UPDATE apis SET active = $1, updated_at = $2 WHERE id = $3 AND builtin = 0")
+    pub async fn set_api_active(
+        &self,
+        pk: i64,
+        active: bool,
+        now: i64,
+        event: &Event,
+    ) -> Result<bool, DbError> {
+        let q = sqlx::query("UPDATE apis SET active = $1, updated_at = $2 WHERE id = $3 AND builtin = 0")
             .bind(i64::from(active))
             .bind(now)
-            .bind(pk)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .bind(pk);
+        self.execute_audited(q, event).await
     }
 
     pub async fn regenerate_api_secret(
@@ -209,25 +219,23 @@ impl Db {
         pk: i64,
         secret: &StoredSecret,
         now: i64,
+        event: &Event,
     ) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE apis SET secret_digest = $1, secret_last4 = $2, secret_created_at = $3, updated_at = $3 \
              WHERE id = $4 AND builtin = 0",
         )
         .bind(secret.digest.to_vec())
         .bind(secret.last4.as_str())
         .bind(now)
-        .bind(pk)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(pk);
+        self.execute_audited(q, event).await
     }
 
     /// Deletes a registered API (never the built-in one) and takes it off every client's list of
     /// allowed APIs, in one transaction. Tokens issued for it stay bound to its row id, which no
     /// later API gets, so they never count for anything else.
-    pub async fn delete_api(&self, pk: i64) -> Result<bool, DbError> {
+    pub async fn delete_api(&self, pk: i64, event: &Event) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let done =
@@ -250,6 +258,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        self.record(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
     }

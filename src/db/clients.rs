@@ -3,7 +3,8 @@
 
 use std::num::NonZeroU32;
 
-use super::{Db, DbError, unique_violation};
+use super::{Db, DbError, audit::Event};
+use crate::domain::api::ApiSet;
 use crate::domain::client::{
     AccessLifetime, AuthMethod, Client, ClientAuth, ClientId, ClientOrigin, ClientPage, ClientScope,
     ClientSpec, ClientSummary, ListQuery, Pkce, RedirectUris, RefreshCount, RefreshLifetime, SecretInfo,
@@ -202,27 +203,31 @@ impl SpecValues {
 }
 
 impl Db {
-    /// Stores a new, active client. [`DbError::Duplicate`] if the client ID exists.
-    /// Stores a new client; `registration` is set when it registered itself.
+    /// Stores a new, active client limited to `apis` (`None`: any active API) and records `event`
+    /// in the same transaction; `registration` is set when it registered itself.
+    /// [`DbError::Duplicate`] if the client ID exists.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_client(
         &self,
         client_id: &ClientId,
         spec: &ClientSpec,
         secret: Option<&StoredSecret>,
+        apis: Option<&ApiSet>,
         now: i64,
         registration: Option<&SelfRegistration>,
+        event: &Event,
     ) -> Result<(), DbError> {
         let q = sqlx::query(
             "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
              version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
              client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
-             refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at) \
+             refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at, apis) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18, $19, \
-               $20, $21, $22, $23)",
+               $20, $21, $22, $23, $24)",
         );
         let values = SpecValues::of(spec)?;
         let grace = values.refresh_reuse_grace_secs;
-        values
+        let q = values
             .bind(q)
             .bind(client_id.as_str())
             .bind(secret.map(|s| s.digest.to_vec()))
@@ -234,9 +239,8 @@ impl Db {
             .bind(registration.and_then(|r| r.token_digest.map(|d| d.to_vec())))
             .bind(registration.map(|r| r.metadata.as_str()))
             .bind(registration.and_then(|r| r.metadata_expires_at))
-            .execute(self.pool())
-            .await
-            .map_err(unique_violation)?;
+            .bind(apis);
+        self.execute_audited(q, event).await?;
         Ok(())
     }
 
@@ -247,16 +251,19 @@ impl Db {
         row.map(Client::try_from).transpose()
     }
 
-    /// Replaces the client's settings. `false` when the client does not exist (an edit racing a
-    /// delete never brings it back).
+    /// Replaces the client's settings and API list, recording `event` in the same transaction.
+    /// `false` when the client does not exist (an edit racing a delete never brings it back).
     pub async fn update_client(
         &self,
         client_id: &ClientId,
         spec: &ClientSpec,
+        apis: Option<&ApiSet>,
         secret: SecretChange,
         now: i64,
+        event: &Event,
     ) -> Result<bool, DbError> {
-        // The grace comes after the optional secret parameters, so its number depends on them.
+        // The grace and API list come after the optional secret parameters, so their numbers
+        // depend on them.
         let (secret_sql, grace_param) = match secret {
             SecretChange::Keep => ("", 16),
             SecretChange::Remove | SecretChange::Issue(_) => (
@@ -265,11 +272,12 @@ impl Db {
                 19,
             ),
         };
+        let apis_param = grace_param + 1;
         let sql = format!(
             "UPDATE clients SET name = $1, name_key = $2, redirect_uris = $3, auth_method = $4, require_pkce = $5, \
              scope = $6, description = $7, version = $8, access_lifetime_secs = $9, refresh_lifetime_secs = $10, \
              refresh_count_limit = $11, consent = $12, rate_limit = $13, updated_at = $14{secret_sql}, \
-             refresh_reuse_grace_secs = ${grace_param} WHERE client_id = $15"
+             refresh_reuse_grace_secs = ${grace_param}, apis = ${apis_param} WHERE client_id = $15"
         );
         let values = SpecValues::of(spec)?;
         let grace = values.refresh_reuse_grace_secs;
@@ -279,16 +287,13 @@ impl Db {
             SecretChange::Remove => q = q.bind(None::<Vec<u8>>).bind(None::<String>).bind(None::<i64>),
             SecretChange::Issue(s) => q = q.bind(s.digest.to_vec()).bind(s.last4).bind(Some(now)),
         }
-        Ok(q.bind(grace).execute(self.pool()).await?.rows_affected() == 1)
+        self.execute_audited(q.bind(grace).bind(apis), event).await
     }
 
     /// Deletes the client; what was issued to it goes with it (foreign keys cascade).
-    pub async fn delete_client(&self, client_id: &ClientId) -> Result<bool, DbError> {
-        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
-            .bind(client_id.as_str())
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+    pub async fn delete_client(&self, client_id: &ClientId, event: &Event) -> Result<bool, DbError> {
+        let q = sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id.as_str());
+        self.execute_audited(q, event).await
     }
 
     pub async fn set_client_active(
@@ -296,14 +301,13 @@ impl Db {
         client_id: &ClientId,
         active: bool,
         now: i64,
+        event: &Event,
     ) -> Result<bool, DbError> {
-        let done = sqlx::query("UPDATE clients SET active = $1, updated_at = $2 WHERE client_id = $3")
+        let q = sqlx::query("UPDATE clients SET active = $1, updated_at = $2 WHERE client_id = $3")
             .bind(i64::from(active))
             .bind(now)
-            .bind(client_id.as_str())
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .bind(client_id.as_str());
+        self.execute_audited(q, event).await
     }
 
     /// Installs a new secret. With `old_valid_until` the current one keeps working until then;
@@ -314,8 +318,9 @@ impl Db {
         secret: &StoredSecret,
         old_valid_until: Option<i64>,
         now: i64,
+        event: &Event,
     ) -> Result<bool, DbError> {
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE clients SET \
                old_secret_digest = CASE WHEN $1 IS NULL THEN NULL ELSE secret_digest END, \
                old_secret_expires_at = $1, \
@@ -326,10 +331,8 @@ impl Db {
         .bind(secret.digest.to_vec())
         .bind(secret.last4.as_str())
         .bind(now)
-        .bind(client_id.as_str())
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(client_id.as_str());
+        self.execute_audited(q, event).await
     }
 
     /// One page of the list and the number of all matching clients, in one round trip.

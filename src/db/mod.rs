@@ -3,6 +3,7 @@
 //! types before they leave this module.
 
 pub mod apis;
+pub mod audit;
 pub mod clients;
 pub mod oauth;
 pub mod registration;
@@ -37,6 +38,8 @@ pub struct Db {
     /// (up to 100 ms each); queueing this process's token transactions here instead hands the
     /// write lock over at once. `None` on Postgres, where rows are locked one by one.
     write_queue: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Whom the changes made through this handle are recorded as (see [`Db::by`]).
+    actor: Option<std::sync::Arc<crate::domain::audit::Actor>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +84,7 @@ impl Db {
             .await?;
         let write_queue =
             (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Self { pool, backend, write_queue })
+        Ok(Self { pool, backend, write_queue, actor: None })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {

@@ -9,13 +9,15 @@ use sqlx::{Any, Transaction};
 
 use super::{
     Backend, Db, DbError,
+    audit::Event,
     clients::{CLIENT_COLUMNS, ClientRow},
     settings::{SETTINGS_COLUMNS, SettingsRow},
 };
 use crate::domain::{
     Scope,
     api::ApiSet,
-    client::{Client, ClientScope},
+    audit::FieldChange,
+    client::{Client, ClientId, ClientScope},
     settings::InstanceSettings,
 };
 
@@ -785,23 +787,27 @@ impl Db {
     }
 
     /// Ends every session of the client at once (a breach): its tokens, the codes not yet
-    /// exchanged and the consent screens still open. Returns the sessions ended.
-    pub async fn revoke_client_sessions(&self, client_id: &str) -> Result<u64, DbError> {
+    /// exchanged and the consent screens still open, recorded in the audit log in the same
+    /// transaction. Returns the sessions ended.
+    pub async fn revoke_client_sessions(&self, client_id: &ClientId) -> Result<u64, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let client = "(SELECT id FROM clients WHERE client_id = $1)";
         let done = sqlx::query(&format!("DELETE FROM grants WHERE client_pk = {client}"))
-            .bind(client_id)
+            .bind(client_id.as_str())
             .execute(&mut *tx)
             .await?;
         for (table, which) in [("authorization_codes", " AND used = 0"), ("authorization_requests", "")] {
             sqlx::query(&format!("DELETE FROM {table} WHERE client_pk = {client}{which}"))
-                .bind(client_id)
+                .bind(client_id.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
+        let ended = done.rows_affected();
+        let change = FieldChange::new("sessions", Some(ended.to_string()), None);
+        self.record(&mut tx, &Event::client("client.sessions_revoked", client_id, vec![change])).await?;
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(ended)
     }
 
     pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {

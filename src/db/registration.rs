@@ -2,8 +2,8 @@
 //! token and metadata kept on a self-registered client, and the cap on how many exist. Tokens
 //! arrive here as SHA-256 digests.
 
-use super::{Db, DbError};
-use crate::domain::client::ClientId;
+use super::{Db, DbError, audit::Event};
+use crate::domain::{audit::FieldChange, client::ClientId, time::format_utc};
 
 /// An initial access token as listed (never the token itself).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -68,6 +68,7 @@ impl Db {
         max_uses: Option<i64>,
     ) -> Result<i64, DbError> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO registration_tokens (digest, created_at, expires_at, max_uses, uses) \
              VALUES ($1, $2, $3, $4, 0) RETURNING id",
@@ -76,8 +77,14 @@ impl Db {
         .bind(now)
         .bind(expires_at)
         .bind(max_uses)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
+        let changes = vec![
+            FieldChange::new("expires_at", None, expires_at.map(format_utc)),
+            FieldChange::new("max_uses", None, max_uses.map(|n| n.to_string())),
+        ];
+        self.record(&mut tx, &token_event("registration_token.created", id, changes)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -90,12 +97,8 @@ impl Db {
     }
 
     pub async fn revoke_registration_token(&self, id: i64) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("DELETE FROM registration_tokens WHERE id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let q = sqlx::query("DELETE FROM registration_tokens WHERE id = $1").bind(id);
+        self.execute_audited(q, &token_event("registration_token.revoked", id, Vec::new())).await
     }
 
     /// Counts one use of an initial access token, in one statement: only while it is unexpired
@@ -163,4 +166,8 @@ impl Db {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+fn token_event(action: &'static str, id: i64, changes: Vec<FieldChange>) -> Event {
+    Event { action, target_type: "registration_token", target: id.to_string(), changes }
 }

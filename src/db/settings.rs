@@ -3,8 +3,11 @@
 
 use std::num::NonZeroU32;
 
-use super::{Db, DbError, now_unix};
-use crate::domain::settings::{InstanceSettings, RegistrationPolicy};
+use super::{Db, DbError, audit::Event, now_unix};
+use crate::domain::{
+    audit::diff,
+    settings::{InstanceSettings, RegistrationPolicy},
+};
 
 /// The settings to change; `None` keeps the stored value.
 #[derive(Debug, Default, Clone, Copy)]
@@ -79,9 +82,12 @@ impl Db {
     }
 
     /// Changes the given settings (and, when given, the document host allow list) in one
-    /// statement: no read-then-write race.
+    /// statement (no read-then-write race), recording what changed in the audit log in the same
+    /// transaction.
     pub async fn save_settings(&self, patch: SettingsPatch, hosts: Option<&[String]>) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
+        let before = snapshot(&mut tx).await?;
         sqlx::query(
             "UPDATE settings SET access_token_lifetime_secs = COALESCE($1, access_token_lifetime_secs), \
                refresh_token_lifetime_secs = COALESCE($2, refresh_token_lifetime_secs), \
@@ -103,8 +109,35 @@ impl Db {
         .bind(patch.client_metadata_documents.map(i64::from))
         .bind(patch.max_self_registered.map(i64::from))
         .bind(hosts.map(|h| h.join(" ")))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        let after = snapshot(&mut tx).await?;
+        let event = Event {
+            action: "settings.updated",
+            target_type: "settings",
+            target: String::new(),
+            changes: diff(Some(&before), Some(&after)),
+        };
+        self.record(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(())
     }
+}
+
+/// The settings as the audit log compares them: every setting and the document host list.
+#[derive(serde::Serialize)]
+struct Snapshot {
+    #[serde(flatten)]
+    settings: InstanceSettings,
+    metadata_document_hosts: String,
+}
+
+async fn snapshot(conn: &mut sqlx::AnyConnection) -> Result<Snapshot, DbError> {
+    let row: SettingsRow = sqlx::query_as(&format!("SELECT {SETTINGS_COLUMNS} FROM settings s WHERE id = 1"))
+        .fetch_one(&mut *conn)
+        .await?;
+    let (hosts,): (String,) = sqlx::query_as("SELECT metadata_document_hosts FROM settings WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Snapshot { settings: row.try_into()?, metadata_document_hosts: hosts })
 }

@@ -1,7 +1,7 @@
 //! The `users` table.
 
-use super::{Backend, Db, DbError, now_unix, unique_violation};
-use crate::domain::{Role, Username};
+use super::{Backend, Db, DbError, audit::Event, now_unix, unique_violation};
+use crate::domain::{Role, Username, audit::FieldChange};
 
 /// A user as the admin tools see it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,13 +60,16 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Db {
-    /// Inserts a user; [`DbError::Duplicate`] when the username is taken.
+    /// Inserts a user, recording it in the audit log in the same transaction;
+    /// [`DbError::Duplicate`] when the username is taken.
     pub async fn insert_user(
         &self,
         username: &Username,
         password_hash: &str,
         role: Role,
     ) -> Result<i64, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, role, display_name, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -76,9 +79,16 @@ impl Db {
         .bind(role.as_str())
         .bind(username.as_str())
         .bind(now_unix())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(unique_violation)?;
+        let changes = vec![
+            FieldChange::new("role", None, Some(role.as_str().to_string())),
+            FieldChange::new("display_name", None, Some(username.to_string())),
+            FieldChange::new("password", None, Some("set".into())),
+        ];
+        self.record(&mut tx, &Event::user("user.created", username.as_str(), changes)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -150,13 +160,13 @@ impl Db {
         .fetch_all(&mut *tx)
         .await
         .map_err(DbError::from)?;
-        let user: Option<(i64, String, i64)> =
-            sqlx::query_as("SELECT id, role, disabled FROM users WHERE username = $1")
+        let user: Option<(i64, String, i64, String)> =
+            sqlx::query_as("SELECT id, role, disabled, display_name FROM users WHERE username = $1")
                 .bind(username.as_str())
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(DbError::from)?;
-        let Some((id, role, disabled)) = user else { return Err(UserChangeError::NotFound) };
+        let Some((id, role, disabled, old_display)) = user else { return Err(UserChangeError::NotFound) };
         let active_admin = role == "admin" && disabled == 0;
         let removes_admin =
             matches!(change, UserChange::Role(Role::User) | UserChange::Disabled(true) | UserChange::Delete);
@@ -210,6 +220,8 @@ impl Db {
                 q(sql).execute(&mut *tx).await.map_err(DbError::from)?;
             }
         }
+        let event = change_event(username, change, (&role, disabled == 1, &old_display), display_name);
+        self.record(&mut tx, &event).await?;
         tx.commit().await.map_err(DbError::from)?;
         if change == UserChange::Delete {
             return Ok(UserRecord {
@@ -222,6 +234,43 @@ impl Db {
         }
         self.find_user(username).await?.ok_or(UserChangeError::NotFound)
     }
+}
+
+/// The audit entry of a user change: each field as it was (`role`, `disabled`, display name)
+/// and as it is now; a password only as "changed".
+fn change_event(
+    username: &Username,
+    change: UserChange,
+    (role, disabled, display): (&str, bool, &str),
+    new_display: Option<&str>,
+) -> Event {
+    let yes_no = |b: bool| Some(if b { "yes" } else { "no" }.to_string());
+    let mut changes = Vec::new();
+    let action = match change {
+        UserChange::Role(r) => {
+            if r.as_str() != role {
+                changes.push(FieldChange::new("role", Some(role.to_string()), Some(r.as_str().to_string())));
+            }
+            "user.updated"
+        }
+        UserChange::Disabled(d) => {
+            changes.push(FieldChange::new("disabled", yes_no(disabled), yes_no(d)));
+            if d { "user.disabled" } else { "user.enabled" }
+        }
+        UserChange::Delete => {
+            changes.push(FieldChange::new("role", Some(role.to_string()), None));
+            changes.push(FieldChange::new("display_name", Some(display.to_string()), None));
+            "user.deleted"
+        }
+        UserChange::Password => {
+            changes.push(FieldChange::new("password", None, Some("changed".into())));
+            "user.password_reset"
+        }
+    };
+    if let Some(new) = new_display.filter(|n| *n != display) {
+        changes.push(FieldChange::new("display_name", Some(display.to_string()), Some(new.to_string())));
+    }
+    Event::user(action, username.as_str(), changes)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! server, in the CLI and in the browser (WASM). Raw strings stop at these constructors.
 
 pub mod api;
+pub mod audit;
 pub mod client;
 mod local_path;
 mod password;

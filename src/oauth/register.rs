@@ -19,6 +19,7 @@ use crate::{
     auth::token,
     db::{DbError, now_unix},
     domain::{
+        audit::Actor,
         registration::{self, RegistrationError, SERVER_FIELDS, metadata_json},
         settings::RegistrationPolicy,
     },
@@ -148,7 +149,8 @@ pub async fn register(
             Err(e) => return internal(&e),
         }
     }
-    match register_client(&state.db, &registration, &settings, state.issuer.builtin_api()).await {
+    let db = state.db.by(Actor::client_registration(Some(address.to_string())));
+    match register_client(&db, &registration, &settings, state.issuer.builtin_api()).await {
         Ok(r) => {
             tracing::info!(client_id = r.client.client_id.as_str(), name = r.form.name, %address, "a client registered itself");
             (StatusCode::CREATED, no_store(), Json(information(&state, &r))).into_response()
@@ -158,6 +160,11 @@ pub async fn register(
         }
         Err(RegistrationFailure::Registry(e)) => registry_error(e),
     }
+}
+
+/// A client managing its own registration, as the audit log names it.
+fn registrant(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Actor {
+    Actor::client_registration(Some(state.trusted_proxies.client_ip(peer.ip(), headers).to_string()))
 }
 
 fn registry_error(e: RegistryError) -> Response {
@@ -201,6 +208,7 @@ pub async fn read(
 
 pub async fn update(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -241,7 +249,8 @@ pub async fn update(
         Ok(r) => r,
         Err(e) => return invalid(e),
     };
-    match replace(&state.db, &current, &registration, state.issuer.builtin_api()).await {
+    let db = state.db.by(registrant(&state, peer, &headers));
+    match replace(&db, &current, &registration, state.issuer.builtin_api()).await {
         Ok(r) => {
             tracing::info!(client_id = r.client.client_id.as_str(), "a client updated its registration");
             (no_store(), Json(information(&state, &r))).into_response()
@@ -252,6 +261,7 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -259,7 +269,8 @@ pub async fn delete(
         Ok(r) => r,
         Err(res) => return res,
     };
-    match crate::registry::delete(&state.db, &current.client.client_id).await {
+    let db = state.db.by(registrant(&state, peer, &headers));
+    match crate::registry::delete(&db, &current.client.client_id).await {
         Ok(()) => {
             tracing::info!(
                 client_id = current.client.client_id.as_str(),

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod apis;
+pub mod audit;
 pub mod clients;
 pub mod login;
 pub mod not_found;

@@ -5,9 +5,10 @@
 use super::PlainSecret;
 use crate::{
     auth::token,
-    db::{Db, DbError, apis::ApiPage, now_unix},
+    db::{Db, DbError, apis::ApiPage, audit::Event, now_unix},
     domain::{
         api::{Api, ApiField, ApiFieldErrors, ApiForm, ApiIdentifier, ApiSet, ApiSpec},
+        audit::{FieldChange, diff},
         client::ClientId,
     },
 };
@@ -40,6 +41,27 @@ fn validate(form: &ApiForm, builtin: &ApiIdentifier) -> Result<ApiSpec, ApiRegis
     Ok(spec)
 }
 
+/// An API's settings in the form's terms, for the audit log.
+fn form_of(api: &Api) -> ApiForm {
+    ApiForm {
+        name: api.name.clone(),
+        identifier: api.identifier.to_string(),
+        description: api.description.clone().unwrap_or_default(),
+    }
+}
+
+fn spec_form(spec: &ApiSpec) -> ApiForm {
+    ApiForm {
+        name: spec.name.to_string(),
+        identifier: spec.identifier.to_string(),
+        description: spec.description.clone().unwrap_or_default(),
+    }
+}
+
+fn issued(what: &str) -> Vec<FieldChange> {
+    vec![FieldChange::new("secret", None, Some(what.to_string()))]
+}
+
 fn taken(e: DbError) -> ApiRegistryError {
     match e {
         DbError::Duplicate => invalid(ApiField::Identifier, "is already registered for another API"),
@@ -57,7 +79,11 @@ pub async fn create(
     let (plain, stored) = PlainSecret::generate();
     let client_id = ClientId::parse(&format!("{CLIENT_ID_PREFIX}{}", token::random_id()))
         .map_err(|e| DbError::Corrupt(e.to_string()))?;
-    let pk = db.insert_api(&spec, &client_id, &stored, now_unix()).await.map_err(taken)?;
+    let mut changes = diff(None, Some(&spec_form(&spec)));
+    changes.push(FieldChange::new("client_id", None, Some(client_id.to_string())));
+    changes.extend(issued("issued"));
+    let event = Event::api("api.created", spec.identifier.as_str(), changes);
+    let pk = db.insert_api(&spec, &client_id, &stored, now_unix(), &event).await.map_err(taken)?;
     Ok((pk, get(db, pk, builtin).await?, plain))
 }
 
@@ -92,7 +118,13 @@ pub async fn update(
         return Err(ApiRegistryError::BuiltIn("the built-in API cannot be changed"));
     }
     let spec = validate(form, builtin)?;
-    if !db.update_api(pk, &spec, now_unix()).await.map_err(taken)? {
+    let before = get(db, pk, builtin).await?;
+    let event = Event::api(
+        "api.updated",
+        spec.identifier.as_str(),
+        diff(Some(&form_of(&before)), Some(&spec_form(&spec))),
+    );
+    if !db.update_api(pk, &spec, now_unix(), &event).await.map_err(taken)? {
         return Err(ApiRegistryError::NotFound);
     }
     get(db, pk, builtin).await
@@ -111,17 +143,26 @@ pub async fn set_active(
             "the built-in API cannot be deactivated; turn API access off with `clavis settings set --api-access off`"
         }));
     }
-    if !db.set_api_active(pk, active, now_unix()).await? {
+    let before = get(db, pk, builtin).await?;
+    let shown = |a: bool| Some(if a { "yes" } else { "no" }.to_string());
+    let event = Event::api(
+        if active { "api.activated" } else { "api.deactivated" },
+        before.identifier.as_str(),
+        vec![FieldChange::new("active", shown(before.active), shown(active))],
+    );
+    if !db.set_api_active(pk, active, now_unix(), &event).await? {
         return Err(ApiRegistryError::NotFound);
     }
     get(db, pk, builtin).await
 }
 
-pub async fn delete(db: &Db, pk: i64) -> Result<(), ApiRegistryError> {
+pub async fn delete(db: &Db, pk: i64, builtin: &ApiIdentifier) -> Result<(), ApiRegistryError> {
     if pk == ApiSet::BUILTIN {
         return Err(ApiRegistryError::BuiltIn("the built-in API cannot be deleted"));
     }
-    if db.delete_api(pk).await? { Ok(()) } else { Err(ApiRegistryError::NotFound) }
+    let before = get(db, pk, builtin).await?;
+    let event = Event::api("api.deleted", before.identifier.as_str(), diff(Some(&form_of(&before)), None));
+    if db.delete_api(pk, &event).await? { Ok(()) } else { Err(ApiRegistryError::NotFound) }
 }
 
 /// Issues a new secret at once; the old one stops working.
@@ -135,8 +176,14 @@ pub async fn regenerate_secret(
             "the built-in API has no secret: it checks tokens inside Clavis",
         ));
     }
+    let before = get(db, pk, builtin).await?;
     let (plain, stored) = PlainSecret::generate();
-    if !db.regenerate_api_secret(pk, &stored, now_unix()).await? {
+    let event = Event::api(
+        "api.secret_regenerated",
+        before.identifier.as_str(),
+        issued("regenerated; the previous one stopped at once"),
+    );
+    if !db.regenerate_api_secret(pk, &stored, now_unix(), &event).await? {
         return Err(ApiRegistryError::NotFound);
     }
     Ok((get(db, pk, builtin).await?, plain))

@@ -11,12 +11,15 @@ use crate::{
     db::{
         Db, DbError,
         apis::ApiRef,
+        audit::Event,
         clients::{SecretChange, SelfRegistration, StoredSecret},
         now_unix,
     },
     domain::{
         api::{ApiIdentifier, ApiSet},
+        audit::{self, FieldChange},
         client::{Client, ClientForm, ClientId, ClientPage, Field, FieldErrors, ListQuery, SecretGrace},
+        time::format_utc,
     },
 };
 
@@ -56,21 +59,30 @@ pub enum RegistryError {
     Db(#[from] DbError),
 }
 
-/// The APIs `form` limits the client to, each checked against the registry (`None`: any).
+/// The APIs `form` limits the client to, each checked against the registry (`None`: any), and
+/// their identifiers as they will be stored.
 async fn form_apis(
     db: &Db,
     form: &ClientForm,
     builtin: &ApiIdentifier,
-) -> Result<Option<ApiSet>, RegistryError> {
+) -> Result<(Option<ApiSet>, Option<Vec<String>>), RegistryError> {
     let ids = form.api_identifiers().map_err(|e| {
         let mut errors = FieldErrors::default();
         errors.add(Field::Apis, e);
         RegistryError::Invalid(errors)
     })?;
     match ids {
-        Some(ids) => Ok(Some(api_list(db, &ids, builtin).await?)),
-        None => Ok(None),
+        Some(ids) => Ok((
+            Some(api_list(db, &ids, builtin).await?),
+            Some(ids.iter().map(ToString::to_string).collect()),
+        )),
+        None => Ok((None, None)),
     }
+}
+
+/// The secret's part of an audit entry: never the secret itself.
+fn secret_change(what: &str) -> FieldChange {
+    FieldChange::new("secret", None, Some(what.to_string()))
 }
 
 /// Registers a new, active client; the secret (for confidential clients) is returned once.
@@ -93,13 +105,19 @@ pub(crate) async fn create_as(
     given_id: Option<&ClientId>,
 ) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
-    let apis = form_apis(db, form, builtin).await?;
+    let (apis, api_names) = form_apis(db, form, builtin).await?;
     let (plain, stored) = if spec.auth.has_secret() {
         let (p, s) = PlainSecret::generate();
         (Some(p), Some(s))
     } else {
         (None, None)
     };
+    let mut changes =
+        audit::diff(None, Some(&ClientForm { apis: api_names, ..ClientForm::from_spec(&spec) }));
+    if stored.is_some() {
+        changes.push(secret_change("issued"));
+    }
+    let action = if registration.is_some() { "client.registered" } else { "client.created" };
     let now = now_unix();
     // 128 random bits do not collide in practice; a second draw covers the impossible.
     let mut attempt = 0;
@@ -108,15 +126,13 @@ pub(crate) async fn create_as(
             Some(id) => id.clone(),
             None => ClientId::parse(&new_client_id()).map_err(|e| DbError::Corrupt(e.to_string()))?,
         };
-        match db.insert_client(&id, &spec, stored.as_ref(), now, registration).await {
+        let event = Event::client(action, &id, changes.clone());
+        match db.insert_client(&id, &spec, stored.as_ref(), apis.as_ref(), now, registration, &event).await {
             Ok(()) => break id,
             Err(DbError::Duplicate) if attempt == 0 && given_id.is_none() => attempt += 1,
             Err(e) => return Err(e.into()),
         }
     };
-    if apis.is_some() {
-        db.set_client_apis(&client_id, apis.as_ref()).await?;
-    }
     Ok((get(db, &client_id).await?, plain))
 }
 
@@ -140,8 +156,6 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ClientPage, RegistryErro
     Ok(db.list_clients(query).await?)
 }
 
-/// Saves an edited client. Switching to `none` deletes the secret; switching from `none` to a
-/// secret method issues a new one, returned once.
 /// A client that registered itself keeps PKCE and the consent screen, whoever edits it.
 fn self_registered_rules(current: &Client, form: &ClientForm) -> Result<(), RegistryError> {
     if !current.origin.is_self_registered() {
@@ -157,6 +171,8 @@ fn self_registered_rules(current: &Client, form: &ClientForm) -> Result<(), Regi
     if errors.is_empty() { Ok(()) } else { Err(RegistryError::Invalid(errors)) }
 }
 
+/// Saves an edited client. Switching to `none` deletes the secret; switching from `none` to a
+/// secret method issues a new one, returned once. The audit entry names each changed field.
 pub async fn update(
     db: &Db,
     client_id: &ClientId,
@@ -164,33 +180,54 @@ pub async fn update(
     builtin: &ApiIdentifier,
 ) -> Result<(Client, Option<PlainSecret>), RegistryError> {
     let spec = form.validate().map_err(RegistryError::Invalid)?;
-    let apis = form_apis(db, form, builtin).await?;
+    let (apis, api_names) = form_apis(db, form, builtin).await?;
     let current = get(db, client_id).await?;
     self_registered_rules(&current, form)?;
+    let before = form_of(db, &current, builtin).await?;
+    let mut changes =
+        audit::diff(Some(&before), Some(&ClientForm { apis: api_names, ..ClientForm::from_spec(&spec) }));
     let (change, plain) = match (current.spec.auth.has_secret(), spec.auth.has_secret()) {
-        (true, false) => (SecretChange::Remove, None),
+        (true, false) => {
+            changes.push(secret_change("removed"));
+            (SecretChange::Remove, None)
+        }
         (false, true) => {
             let (p, s) = PlainSecret::generate();
+            changes.push(secret_change("issued"));
             (SecretChange::Issue(s), Some(p))
         }
         _ => (SecretChange::Keep, None),
     };
-    if !db.update_client(client_id, &spec, change, now_unix()).await? {
+    let event = Event::client("client.updated", client_id, changes);
+    if !db.update_client(client_id, &spec, apis.as_ref(), change, now_unix(), &event).await? {
         return Err(RegistryError::NotFound);
     }
-    db.set_client_apis(client_id, apis.as_ref()).await?;
     Ok((get(db, client_id).await?, plain))
 }
 
 pub async fn set_active(db: &Db, client_id: &ClientId, active: bool) -> Result<Client, RegistryError> {
-    if !db.set_client_active(client_id, active, now_unix()).await? {
+    let current = get(db, client_id).await?;
+    let shown = |a: bool| Some(if a { "yes" } else { "no" }.to_string());
+    let event = Event::client(
+        if active { "client.activated" } else { "client.deactivated" },
+        client_id,
+        vec![FieldChange::new("active", shown(current.active), shown(active))],
+    );
+    if !db.set_client_active(client_id, active, now_unix(), &event).await? {
         return Err(RegistryError::NotFound);
     }
     get(db, client_id).await
 }
 
+/// Deletes the client; the audit entry keeps what its settings were.
 pub async fn delete(db: &Db, client_id: &ClientId) -> Result<(), RegistryError> {
-    if db.delete_client(client_id).await? { Ok(()) } else { Err(RegistryError::NotFound) }
+    let current = get(db, client_id).await?;
+    let event = Event::client(
+        "client.deleted",
+        client_id,
+        audit::diff(Some(&ClientForm::from_spec(&current.spec)), None),
+    );
+    if db.delete_client(client_id, &event).await? { Ok(()) } else { Err(RegistryError::NotFound) }
 }
 
 /// Issues a new secret; the old one keeps working for the grace period, if any.
@@ -201,7 +238,13 @@ pub async fn regenerate_secret(
 ) -> Result<(Client, PlainSecret), RegistryError> {
     let (plain, stored) = PlainSecret::generate();
     let now = now_unix();
-    if !db.regenerate_client_secret(client_id, &stored, grace.seconds().map(|s| now + s), now).await? {
+    let kept = match grace.seconds() {
+        Some(s) => format!("regenerated; the previous one works until {}", format_utc(now + s)),
+        None => "regenerated; the previous one stopped at once".to_string(),
+    };
+    let event = Event::client("client.secret_regenerated", client_id, vec![secret_change(&kept)]);
+    if !db.regenerate_client_secret(client_id, &stored, grace.seconds().map(|s| now + s), now, &event).await?
+    {
         // Either no such client, or a public one: say which.
         return Err(match db.find_client(client_id).await? {
             Some(_) => RegistryError::NoSecret,
@@ -209,6 +252,12 @@ pub async fn regenerate_secret(
         });
     }
     Ok((get(db, client_id).await?, plain))
+}
+
+/// Ends every session of the client at once (a breach), recorded with how many there were.
+pub async fn revoke_sessions(db: &Db, client_id: &ClientId) -> Result<u64, RegistryError> {
+    get(db, client_id).await?;
+    Ok(db.revoke_client_sessions(client_id).await?)
 }
 
 /// The APIs named by `identifiers`, each registered (the built-in one included); the error

@@ -82,6 +82,7 @@ fn Details(client: ClientView) -> impl IntoView {
     };
 
     let row = |label: &'static str, value: String| view! { <dt>{label}</dt><dd>{value}</dd> };
+    let history = format!("/admin/audit?client={}", percent_encode(&id()));
     view! {
         <section class="page">
             <p class="breadcrumb"><a href="/admin/clients">"OAuth2 Clients"</a></p>
@@ -91,6 +92,7 @@ fn Details(client: ClientView) -> impl IntoView {
                     <button type="button" class="button-quiet" on:click=move |_| edit(&format!("/admin/clients/{}/edit", percent_encode(&id())), Default::default())>
                         "Edit"
                     </button>
+                    <a class="button button-quiet" href=history>"History"</a>
                     <button type="button" class="button-quiet" disabled=move || busy.get() on:click=toggle_active>
                         {move || if client.with(|c| c.active) { "Deactivate" } else { "Activate" }}
                     </button>
