@@ -87,7 +87,8 @@ async fn command_line_changes_are_recorded_field_by_field_and_never_show_a_secre
     ops(&db, &["client", "deactivate", &id]);
     ops(&db, &["client", "delete", &id]);
     let page = audit(&db, &["--client", &id]);
-    let actions: Vec<String> = entries(&page).iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let actions: Vec<String> =
+        entries(&page).iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
     assert_eq!(
         actions,
         [

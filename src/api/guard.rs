@@ -34,7 +34,7 @@ pub async fn admin_change(csrf_token: &str) -> Result<AppState, ApiError> {
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?.0;
         Some(state.trusted_proxies.client_ip(peer.ip(), &parts.headers).to_string())
     });
-    state.db = state.db.by(Actor::admin(session.user.username.as_str(), address));
+    state.db = state.db.by(Actor::signed_in(session.user.username.as_str(), address));
     Ok(state)
 }
 

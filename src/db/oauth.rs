@@ -208,6 +208,19 @@ struct BearerRow {
     api_enabled: i64,
 }
 
+/// One live session of a user, as their account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSession {
+    pub id: i64,
+    pub client_id: String,
+    pub client_name: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub scope: Scope,
+    /// The APIs of its newest refresh token (its access token's when it has none).
+    pub audience: ApiSet,
+}
+
 /// An application holding live sessions of a user (the account page's "Apps with access").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserApp {
@@ -720,6 +733,47 @@ impl Db {
         }
         apps.sort_by_key(|(newest, _)| std::cmp::Reverse(*newest));
         Ok(apps.into_iter().map(|(_, app)| app).collect())
+    }
+
+    /// Every live session of `user_id`, newest first.
+    pub async fn user_sessions(&self, user_id: i64, now: i64) -> Result<Vec<UserSession>, DbError> {
+        type Row = (i64, String, String, i64, Option<i64>, Scope, Option<ApiSet>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT g.id, c.client_id, c.name, g.created_at, \
+               (SELECT MAX(t.issued_at) FROM tokens t WHERE t.grant_id = g.id), g.scope, \
+               (SELECT t.audience FROM tokens t WHERE t.grant_id = g.id \
+                  ORDER BY t.kind DESC, t.issued_at DESC LIMIT 1) \
+             FROM grants g JOIN clients c ON c.id = g.client_pk \
+             WHERE g.user_id = $1 AND (g.expires_at IS NULL OR g.expires_at > $2) ORDER BY g.id DESC",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, client_id, client_name, created_at, last, scope, audience)| UserSession {
+                id,
+                client_id,
+                client_name,
+                created_at,
+                last_used_at: last.unwrap_or(created_at),
+                scope,
+                audience: audience.unwrap_or_else(ApiSet::builtin),
+            })
+            .collect())
+    }
+
+    /// Ends one session of `user_id` (its tokens stop at once); `false` when it is not theirs or
+    /// has ended.
+    pub async fn end_user_session(&self, user_id: i64, id: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("DELETE FROM grants WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Ends every session of `user_id` with the client: its tokens stop working at once, and so

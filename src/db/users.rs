@@ -92,6 +92,33 @@ impl Db {
         Ok(id)
     }
 
+    /// A user's own new password: every browser session of theirs ends but `keep` (the one
+    /// that asked), in the same transaction.
+    pub async fn change_own_password(
+        &self,
+        username: &Username,
+        user_id: i64,
+        hash: &str,
+        keep: &[u8],
+    ) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+        let change = FieldChange::new("password", None, Some("changed".into()));
+        self.record(&mut tx, &Event::user("user.password_changed", username.as_str(), vec![change])).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn find_credentials(&self, username: &Username) -> Result<Option<Credentials>, DbError> {
         let row: Option<(i64, String)> =
             // A disabled user is no one to sign in as.

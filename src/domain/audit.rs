@@ -12,8 +12,8 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// An administrator signed in to the admin pages.
-    pub fn admin(username: &str, address: Option<String>) -> Self {
+    /// Someone signed in: an administrator on the admin pages, or a user on their account page.
+    pub fn signed_in(username: &str, address: Option<String>) -> Self {
         Self { name: username.to_string(), address }
     }
 

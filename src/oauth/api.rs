@@ -266,14 +266,18 @@ fn parse_patch(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Resu
     let Some(raw) = raw.as_str() else {
         return Err(ApiError::BadInput("display_name must be a string".into()));
     };
+    display_name(raw).map_err(|e| ApiError::BadInput(format!("display_name {e}")))
+}
+
+/// A display name as stored: trimmed, at most [`DISPLAY_NAME_MAX`] characters, no control
+/// characters. The error says what is wrong, for the caller to name the field.
+pub fn display_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     if name.chars().any(char::is_control) {
-        return Err(ApiError::BadInput("display_name must not contain control characters".into()));
+        return Err("must not contain control characters".into());
     }
     if name.chars().count() > DISPLAY_NAME_MAX {
-        return Err(ApiError::BadInput(format!(
-            "display_name must be at most {DISPLAY_NAME_MAX} characters"
-        )));
+        return Err(format!("must be at most {DISPLAY_NAME_MAX} characters"));
     }
     Ok(name.to_string())
 }

@@ -1,0 +1,92 @@
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import path from "node:path";
+
+import { PASSWORD, open, shot, signIn, watchConsole } from "./fixtures";
+
+const root = path.resolve(__dirname, "..", "..");
+const bin = process.env.CLAVIS_BIN ?? path.join(root, "target", "release", "clavis");
+const RUN = crypto.randomBytes(4).toString("hex");
+const REDIRECT = "https://app.example.com/callback";
+
+function addUser(username: string) {
+  execFileSync(bin, ["user", "add", "--username", username, "--password-stdin"], { cwd: root, input: `${PASSWORD}\n` });
+}
+
+/** A client registered with the CLI that skips the consent screen, and one session of `page`'s user with it. */
+async function authorize(page: Page, name: string) {
+  const out = execFileSync(bin, ["client", "add", "--name", name, "--redirect-uri", REDIRECT, "--no-consent", "--json"], { cwd: root });
+  const client = JSON.parse(String(out));
+  const verifier = crypto.randomBytes(32).toString("base64url");
+  const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
+  await page.route("https://app.example.com/**", (route) =>
+    route.fulfill({ status: 200, contentType: "text/html", body: "<h1>Example app callback</h1>" }),
+  );
+  const q = new URLSearchParams({
+    response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, scope: "read",
+    state: "s", code_challenge: challenge, code_challenge_method: "S256",
+  });
+  await page.goto(`/oauth2/authorize?${q}`);
+  await expect(page.getByRole("heading", { name: "Example app callback" })).toBeVisible();
+  const code = new URL(page.url()).searchParams.get("code")!;
+  const res = await page.request.post("/oauth2/token", {
+    form: {
+      grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: verifier,
+      client_id: client.client_id, client_secret: client.client_secret,
+    },
+  });
+  expect(res.status()).toBe(200);
+  return (await res.json()).access_token as string;
+}
+
+test("a user edits their name, signs one session out and changes their password", async ({ page, browser }, testInfo) => {
+  const noErrors = watchConsole(page, [/status of 400/]);
+  const user = `acct-${RUN}`;
+  addUser(user);
+  await signIn(page, user);
+  await expect(page).toHaveURL(/\/account$/);
+  const first = await authorize(page, `Diary ${RUN}`);
+  const second = await authorize(page, `Diary ${RUN}`);
+
+  await open(page, "/account");
+  await page.getByLabel("Display name").fill("Ada Lovelace");
+  await page.getByRole("button", { name: "Save name" }).click();
+  await expect(page.getByText("Display name saved.")).toBeVisible();
+
+  const sessions = page.getByRole("region", { name: "Sessions" });
+  await expect(sessions.getByRole("row").filter({ hasText: `Diary ${RUN}` })).toHaveCount(2);
+  await expect(sessions.getByRole("row").nth(1)).toContainText("Read your data");
+  await expect(sessions.getByRole("row").nth(1)).toContainText("Clavis API");
+  await shot(page, testInfo, "account");
+  // The newest session is listed first.
+  await sessions.getByRole("button", { name: `Sign out this session of Diary ${RUN}` }).first().click();
+  await expect(sessions.getByRole("row").filter({ hasText: `Diary ${RUN}` })).toHaveCount(1);
+  const me = (token: string) => page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+  expect((await me(second)).status()).toBe(401);
+  const stillThere = await me(first);
+  expect(stillThere.status()).toBe(200);
+  expect((await stillThere.json()).display_name).toBe("Ada Lovelace");
+
+  // A second browser signed in as the same user is signed out by the password change.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signIn(otherPage, user);
+  await expect(otherPage).toHaveURL(/\/account$/);
+
+  await page.getByLabel("Current password").fill("not the password");
+  await page.getByLabel("New password").fill("a brand new passphrase");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("alert")).toContainText("Current password: this is not your password.");
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Password changed. You were signed out everywhere else.")).toBeVisible();
+  await shot(page, testInfo, "account-password");
+
+  await open(page, "/account");
+  await expect(page.getByLabel("Display name")).toHaveValue("Ada Lovelace");
+  await otherPage.goto("/account");
+  await expect(otherPage).toHaveURL(/\/login\?next=%2Faccount$/);
+  await other.close();
+  noErrors();
+});
