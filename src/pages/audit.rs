@@ -8,7 +8,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::audit::{AUDIT_PAGE_SIZE, AuditFilter, audit_log},
-    components::status::AdminOnly,
+    components::{
+        pager::{Pager, pages},
+        status::AdminOnly,
+    },
     domain::{
         audit::{AuditEntry, FieldChange},
         client::percent_encode,
@@ -73,8 +76,7 @@ fn Audit() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match log.await {
                         Ok(p) => {
-                            let pages = u32::try_from(p.total).unwrap_or(u32::MAX).div_ceil(AUDIT_PAGE_SIZE).max(1);
-                            let current = page.get_untracked();
+                            let pages = pages(p.total, AUDIT_PAGE_SIZE);
                             let empty = p.entries.is_empty();
                             view! {
                                 <div class="card table-card">
@@ -92,14 +94,7 @@ fn Audit() -> impl IntoView {
                                     </table>
                                     {empty.then(|| view! { <p class="muted empty">"No entries match."</p> })}
                                 </div>
-                                <nav class="pager" aria-label="Pages">
-                                    <p class="muted" aria-live="polite">{format!("{} entr{}", p.total, if p.total == 1 { "y" } else { "ies" })}</p>
-                                    <div class="pager-controls">
-                                        <button type="button" class="button-quiet" disabled={current <= 1} on:click=move |_| page.update(|n| *n -= 1)>"Previous"</button>
-                                        <span>{format!("Page {current} of {pages}")}</span>
-                                        <button type="button" class="button-quiet" disabled={current >= pages} on:click=move |_| page.update(|n| *n += 1)>"Next"</button>
-                                    </div>
-                                </nav>
+                                <Pager summary=format!("{} entr{}", p.total, if p.total == 1 { "y" } else { "ies" }) page pages/>
                             }.into_any()
                         }
                         Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),

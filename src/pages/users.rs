@@ -7,7 +7,11 @@ use leptos_meta::Title;
 
 use crate::{
     api::users::{USER_PAGE_SIZE, UserAction, UserView, add_user, change_user, list_users, reset_password},
-    components::{layout::csrf_token, status::AdminOnly},
+    components::{
+        layout::csrf_token,
+        pager::{Pager, pages},
+        status::AdminOnly,
+    },
     domain::{Role, time::format_utc},
 };
 
@@ -76,8 +80,7 @@ fn Users() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(p) => {
-                            let pages = u32::try_from(p.total).unwrap_or(u32::MAX).div_ceil(USER_PAGE_SIZE).max(1);
-                            let current = page.get_untracked();
+                            let pages = pages(p.total, USER_PAGE_SIZE);
                             view! {
                                 <div class="card table-card">
                                     <table class="data-table">
@@ -94,14 +97,7 @@ fn Users() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                <nav class="pager" aria-label="Pages">
-                                    <p class="muted" aria-live="polite">{format!("{} user{}", p.total, if p.total == 1 { "" } else { "s" })}</p>
-                                    <div class="pager-controls">
-                                        <button type="button" class="button-quiet" disabled={current <= 1} on:click=move |_| page.update(|n| *n -= 1)>"Previous"</button>
-                                        <span>{format!("Page {current} of {pages}")}</span>
-                                        <button type="button" class="button-quiet" disabled={current >= pages} on:click=move |_| page.update(|n| *n += 1)>"Next"</button>
-                                    </div>
-                                </nav>
+                                <Pager summary=format!("{} user{}", p.total, if p.total == 1 { "" } else { "s" }) page pages/>
                             }.into_any()
                         }
                         Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
