@@ -97,6 +97,20 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print every client an administrator registered, with all its settings and no secret, as
+    /// JSON (for `client import`).
+    Export {
+        /// Accepted for symmetry: the export is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register the clients of an export file ('-': standard input) under their own client_ids,
+    /// with new secrets printed once. A bad file changes nothing and names its first bad entry.
+    Import {
+        file: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The client's settings as flags; each one left out keeps its default (add) or value (update).
@@ -239,9 +253,25 @@ pub fn precheck(command: &ClientCommand) -> Result<(), CliError> {
             parse_id(client_id)?;
             SecretGrace::parse(grace).map_err(|e| CliError::Input(format!("--grace: {e}")))?;
         }
-        ClientCommand::List { .. } => {}
+        ClientCommand::List { .. } | ClientCommand::Export { .. } => {}
+        ClientCommand::Import { file, .. } => {
+            read_import(file)?;
+        }
     }
     Ok(())
+}
+
+/// The entries of an import file, or the one-line error naming what is wrong.
+fn read_import(file: &str) -> Result<Vec<crate::domain::client::transfer::ExportedClient>, CliError> {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = if file == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text)).map(|_| ())
+    };
+    read.map_err(|e| CliError::Input(format!("FILE: cannot read {file}: {e}")))?;
+    crate::domain::client::transfer::parse_file(&text).map_err(|e| CliError::Input(format!("{file}: {e}")))
 }
 
 pub async fn run(db: &Db, command: ClientCommand, builtin: &ApiIdentifier) -> Result<(), CliError> {
@@ -316,6 +346,38 @@ pub async fn run(db: &Db, command: ClientCommand, builtin: &ApiIdentifier) -> Re
         }
         ClientCommand::Activate { client_id, json } => set_active(db, &client_id, true, json).await?,
         ClientCommand::Deactivate { client_id, json } => set_active(db, &client_id, false, json).await?,
+        ClientCommand::Export { json: _ } => {
+            let file = registry::transfer::export(db, builtin).await.map_err(registry_error)?;
+            let text = serde_json::to_string_pretty(&file).map_err(|e| CliError::Fault(e.to_string()))?;
+            println!("{text}");
+        }
+        ClientCommand::Import { file, json } => {
+            let entries = read_import(&file)?;
+            let imported = registry::transfer::import(db, &entries, builtin).await.map_err(|e| match e {
+                registry::transfer::ImportError::Entry(m) => CliError::Input(format!("{file}: {m}")),
+                registry::transfer::ImportError::Db(e) => CliError::Fault(e.to_string()),
+            })?;
+            if json {
+                let list: Vec<Value> = imported
+                    .iter()
+                    .map(|c| match &c.secret {
+                        Some(s) => json!({"client_id": c.client_id.as_str(), "client_secret": s.expose()}),
+                        None => json!({"client_id": c.client_id.as_str()}),
+                    })
+                    .collect();
+                println!("{}", json!({"imported": list.len(), "clients": list}));
+            } else {
+                for c in &imported {
+                    println!(
+                        "{}\t{}\t{}",
+                        c.client_id,
+                        c.secret.as_ref().map_or("(public: no secret)", |s| s.expose()),
+                        c.name
+                    );
+                }
+                eprintln!("imported {} client(s); each secret above is shown only this once", imported.len());
+            }
+        }
         ClientCommand::RegenerateSecret { client_id, grace, json } => {
             let grace = SecretGrace::parse(&grace).map_err(|e| CliError::Input(format!("--grace: {e}")))?;
             let (client, secret) = registry::regenerate_secret(db, &parse_id(&client_id)?, grace)

@@ -132,6 +132,19 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
+/// A client to store with [`Db::insert_clients`].
+pub struct NewClient<'a> {
+    pub client_id: &'a ClientId,
+    pub spec: &'a ClientSpec,
+    pub secret: Option<&'a StoredSecret>,
+    /// The APIs it is limited to; `None`: any active API.
+    pub apis: Option<&'a ApiSet>,
+    pub active: bool,
+    /// Set when it registered itself.
+    pub registration: Option<&'a SelfRegistration>,
+    pub event: &'a Event,
+}
+
 /// The spec's columns, in the order of [`SPEC_COLUMNS`].
 struct SpecValues {
     name: String,
@@ -217,31 +230,61 @@ impl Db {
         registration: Option<&SelfRegistration>,
         event: &Event,
     ) -> Result<(), DbError> {
-        let q = sqlx::query(
-            "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
-             version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
-             client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
-             refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at, apis) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $18, $19, \
-               $20, $21, $22, $23, $24)",
-        );
-        let values = SpecValues::of(spec)?;
-        let grace = values.refresh_reuse_grace_secs;
-        let q = values
-            .bind(q)
-            .bind(client_id.as_str())
-            .bind(secret.map(|s| s.digest.to_vec()))
-            .bind(secret.map(|s| s.last4.clone()))
-            .bind(secret.map(|_| now))
-            .bind(now)
-            .bind(grace)
-            .bind(registration.map_or(ClientOrigin::Admin, |r| r.origin).as_str())
-            .bind(registration.and_then(|r| r.token_digest.map(|d| d.to_vec())))
-            .bind(registration.map(|r| r.metadata.as_str()))
-            .bind(registration.and_then(|r| r.metadata_expires_at))
-            .bind(apis);
-        self.execute_audited(q, event).await?;
+        let new = NewClient { client_id, spec, secret, apis, active: true, registration, event };
+        self.insert_clients(std::slice::from_ref(&new), now).await
+    }
+
+    /// Stores all of `clients` and their audit entries in one transaction: all or none.
+    /// [`DbError::Duplicate`] if a client ID exists.
+    pub async fn insert_clients(&self, clients: &[NewClient<'_>], now: i64) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin().await?;
+        for c in clients {
+            let q = sqlx::query(
+                "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
+                 version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
+                 client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
+                 refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at, apis) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $25, $15, $16, $17, $18, $18, \
+                   $19, $20, $21, $22, $23, $24)",
+            );
+            let values = SpecValues::of(c.spec)?;
+            let grace = values.refresh_reuse_grace_secs;
+            let registration = c.registration;
+            values
+                .bind(q)
+                .bind(c.client_id.as_str())
+                .bind(c.secret.map(|s| s.digest.to_vec()))
+                .bind(c.secret.map(|s| s.last4.clone()))
+                .bind(c.secret.map(|_| now))
+                .bind(now)
+                .bind(grace)
+                .bind(registration.map_or(ClientOrigin::Admin, |r| r.origin).as_str())
+                .bind(registration.and_then(|r| r.token_digest.map(|d| d.to_vec())))
+                .bind(registration.map(|r| r.metadata.as_str()))
+                .bind(registration.and_then(|r| r.metadata_expires_at))
+                .bind(c.apis)
+                .bind(i64::from(c.active))
+                .execute(&mut *tx)
+                .await
+                .map_err(super::unique_violation)?;
+            self.record(&mut tx, c.event).await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The IDs of the clients administrators registered, oldest first (for export).
+    pub async fn admin_client_ids(&self) -> Result<Vec<ClientId>, DbError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT client_id FROM clients WHERE origin = 'admin' ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter()
+            .map(|(id,)| {
+                ClientId::parse(&id).map_err(|e| DbError::Corrupt(format!("clients.client_id: {e}")))
+            })
+            .collect()
     }
 
     pub async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, DbError> {

@@ -3,6 +3,7 @@
 
 pub mod apis;
 pub mod registration;
+pub mod transfer;
 
 use std::fmt;
 

@@ -8,6 +8,7 @@ mod name;
 mod options;
 mod record;
 pub(crate) mod redirect_uri;
+pub mod transfer;
 
 use std::num::NonZeroU32;
 
