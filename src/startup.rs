@@ -169,6 +169,8 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::metrics))
+        // Administrators only: the page guard covers every path under /admin.
+        .route("/admin/clients/export.json", get(export_clients))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -182,6 +184,27 @@ fn router(state: AppState) -> Router {
         .layer(telemetry::request_log())
         .layer(middleware::from_fn(telemetry::request_id))
         .with_state(state)
+}
+
+/// The client export file (`clavis client export`), downloaded from the client list.
+async fn export_clients(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match crate::registry::transfer::export(&state.db, state.issuer.builtin_api()).await {
+        Ok(file) => (
+            [
+                (http::header::CONTENT_DISPOSITION, "attachment; filename=\"clavis-clients.json\""),
+                (http::header::CACHE_CONTROL, "no-store"),
+            ],
+            axum::Json(file),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "client export failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Liveness: the process answers (orchestrators restart it when not).

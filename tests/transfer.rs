@@ -107,12 +107,18 @@ async fn a_bad_file_changes_nothing_and_names_its_first_bad_entry() {
             json!({"clavis_clients": 1, "clients": [good("first-client-id-01"), bad_uri]}),
             "clients[1] (client_id second-client-id-2): Redirect URLs",
         ),
-        (json!({"clavis_clients": 1, "clients": [good("same-client-id-0001"), good("same-client-id-0001")]}), "listed twice"),
+        (
+            json!({"clavis_clients": 1, "clients": [good("same-client-id-0001"), good("same-client-id-0001")]}),
+            "listed twice",
+        ),
         (
             json!({"clavis_clients": 1, "clients": [good("first-client-id-01"), {"client_id": "x", "consent": "yes"}]}),
             "clients[1]",
         ),
-        (json!({"clavis_clients": 1, "clients": [good("https://app.example.com/client.json")]}), "client_id: letters"),
+        (
+            json!({"clavis_clients": 1, "clients": [good("https://app.example.com/client.json")]}),
+            "client_id: letters",
+        ),
         (
             json!({"clavis_clients": 1, "clients": [{"client_id": "api-limited-client-1", "name": "A", "redirect_uris": "https://a.example/cb", "apis": ["https://unknown.example"]}]}),
             "not a registered API",
@@ -127,4 +133,45 @@ async fn a_bad_file_changes_nothing_and_names_its_first_bad_entry() {
     refused(&clavis(&db, &["client", "import", "/no/such/file.json"]), "cannot read");
     assert_eq!(total(&db), 0, "nothing was written");
     assert_eq!(json(&clavis(&db, &["audit", "--json"]))["total"], 0);
+}
+
+#[tokio::test]
+async fn the_client_list_exports_and_imports_for_administrators_only() {
+    let app = common::TestApp::spawn().await;
+    app.add_user("root", true).await;
+    app.add_user("alice", false).await;
+    let admin = app.sign_in("root").await;
+    let user = app.sign_in("alice").await;
+    let client = app.add_client(|f| f.name = "Exported".into()).await;
+
+    let res = app.get("/admin/clients/export.json", &admin).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let file: Value = res.json().await.unwrap();
+    assert_eq!(file["clients"][0]["client_id"].as_str(), Some(client.client_id.as_str()));
+    assert_eq!(app.get("/admin/clients/export.json", &user).await.status(), 403);
+    assert_ne!(app.get("/admin/clients/export.json", "").await.status(), 200);
+
+    let page = app.get("/account", &admin).await.text().await.unwrap();
+    let csrf = common::hidden_value(&page, "csrf").unwrap();
+    let import = |body: Value, cookie: &str| {
+        app.http.post(app.url("/api/clients/import")).header("cookie", cookie.to_string()).json(&body).send()
+    };
+    // Its own export again: the IDs exist, nothing is written, the entry is named.
+    let res = import(json!({"csrf": csrf, "file": file.to_string()}), &admin).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("clients[0]"));
+    let mut renamed = file.clone();
+    renamed["clients"][0]["client_id"] = json!("imported-client-0001");
+    let res = import(json!({"csrf": csrf, "file": renamed.to_string()}), &admin).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list[0]["client_id"], "imported-client-0001");
+    assert_eq!(list[0]["secret"].as_str().map(str::len), Some(43), "a new secret, once");
+    renamed["clients"][0]["client_id"] = json!("imported-client-0002");
+    let forged = import(json!({"csrf": "forged", "file": renamed.to_string()}), &admin).await.unwrap();
+    assert_eq!(forged.status(), 403);
+    let by_user = import(json!({"csrf": csrf, "file": renamed.to_string()}), &user).await.unwrap();
+    assert_eq!(by_user.status(), 403);
 }

@@ -247,6 +247,48 @@ pub async fn revoke_client_sessions(csrf: String, client_id: String) -> Result<u
     Ok(ended)
 }
 
+/// A client registered by an import, with its new secret (shown once). `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedClient {
+    pub client_id: String,
+    pub name: String,
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for ImportedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportedClient")
+            .field("client_id", &self.client_id)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Registers the clients of an export file (its text), all or none; the error names the first
+/// bad entry.
+#[server(endpoint = "clients/import", input = Json)]
+pub async fn import_clients(csrf: String, file: String) -> Result<Vec<ImportedClient>, ApiError> {
+    use crate::registry::transfer::{ImportError, import};
+    let state = super::guard::admin_change(&csrf).await?;
+    let entries = crate::domain::client::transfer::parse_file(&file)
+        .map_err(|e| super::guard::fail(ApiError::BadRequest(format!("Import file: {e}"))))?;
+    let imported = import(&state.db, &entries, state.issuer.builtin_api()).await.map_err(|e| {
+        super::guard::fail(match e {
+            ImportError::Entry(m) => ApiError::BadRequest(format!("Import file: {m}")),
+            ImportError::Db(e) => ApiError::internal(e),
+        })
+    })?;
+    tracing::info!(clients = imported.len(), "clients imported on the client list");
+    Ok(imported
+        .into_iter()
+        .map(|c| ImportedClient {
+            client_id: c.client_id.to_string(),
+            name: c.name,
+            secret: c.secret.map(|s| s.expose().to_string()),
+        })
+        .collect())
+}
+
 #[server(endpoint = "clients/delete", input = Json)]
 pub async fn delete_client(csrf: String, client_id: String) -> Result<(), ApiError> {
     let state = super::guard::admin_change(&csrf).await?;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::{
     NavigateOptions,
@@ -12,8 +12,8 @@ use leptos_router::{
 };
 
 use crate::{
-    api::clients::{client_defaults, list_clients},
-    components::status::AdminOnly,
+    api::clients::{ImportedClient, client_defaults, import_clients, list_clients},
+    components::{layout::csrf_token, status::AdminOnly},
     domain::{
         client::{ClientPage, ListQuery, OriginFilter, SortKey, StateFilter, percent_encode},
         settings::RegistrationPolicy,
@@ -88,8 +88,12 @@ fn ClientList() -> impl IntoView {
         <section class="page">
             <div class="page-head">
                 <h1>"OAuth2 Clients"</h1>
-                <AddClientButton/>
+                <div class="actions">
+                    <a class="button button-quiet" href="/admin/clients/export.json" download="clavis-clients.json" rel="external">"Export"</a>
+                    <AddClientButton/>
+                </div>
             </div>
+            <ImportClients on_done=move || page.refetch()/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     policy.await.ok().map(|c| {
@@ -291,4 +295,86 @@ pub fn StateBadge(active: bool) -> impl IntoView {
     } else {
         view! { <span class="badge badge-inactive">"Inactive"</span> }
     }
+}
+
+/// "Import clients": an export file picked from disk, registered all or none; the new secrets
+/// are shown once, here.
+#[component]
+fn ImportClients(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let result = RwSignal::new(None::<Result<Vec<ImportedClient>, String>>);
+    let pending = RwSignal::new(false);
+    let on_change = move |ev: leptos::ev::Event| {
+        pending.set(true);
+        result.set(None);
+        let file = picked_file(&ev);
+        spawn_local(async move {
+            let outcome = match file {
+                Some(f) => match read_text(f).await {
+                    Some(text) => import_clients(csrf_token(), text).await.map_err(|e| e.to_string()),
+                    None => Err("Import file: the file could not be read.".to_string()),
+                },
+                None => Err("Import file: no file was chosen.".to_string()),
+            };
+            if outcome.is_ok() {
+                on_done();
+            }
+            result.set(Some(outcome));
+            pending.set(false);
+        });
+    };
+    view! {
+        <details class="card import-card">
+            <summary>"Import clients"</summary>
+            <div class="stack">
+                <p class="hint">"A file from “Export” (or " <code>"clavis client export"</code> "). Every client is checked first: a bad file changes nothing. Confidential clients get new secrets, shown once below."</p>
+                <div class="field">
+                    <label for="import-file">"Import file"</label>
+                    <input id="import-file" type="file" accept=".json,application/json" disabled=move || pending.get() on:change=on_change/>
+                </div>
+                {move || result.get().map(|r| match r {
+                    Err(m) => view! { <p class="alert alert-error" role="alert">{m}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="alert alert-saved" role="status">
+                            <p>{format!("Imported {} client{}. Copy the secrets now: they will not be shown again.", list.len(), if list.len() == 1 { "" } else { "s" })}</p>
+                            <table class="data-table">
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Client secret"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|c| view! {
+                                        <tr>
+                                            <td>{c.name}</td>
+                                            <td><code>{c.client_id}</code></td>
+                                            <td><code class="imported-secret">{c.secret.unwrap_or_else(|| "(public client: none)".into())}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </div>
+        </details>
+    }
+}
+
+/// The file chosen in a file input, in the browser.
+#[cfg(feature = "hydrate")]
+fn picked_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?.files()?.get(0)
+}
+
+#[cfg(feature = "hydrate")]
+async fn read_text(file: web_sys::File) -> Option<String> {
+    wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?.as_string()
+}
+
+/// On the server no file is ever chosen (events run in the browser).
+#[cfg(not(feature = "hydrate"))]
+fn picked_file(_ev: &leptos::ev::Event) -> Option<()> {
+    None
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn read_text(_file: ()) -> Option<String> {
+    None
 }
