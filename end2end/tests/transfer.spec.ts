@@ -15,7 +15,7 @@ test("an administrator exports the clients and imports them again under new IDs"
   const exported = JSON.parse(fs.readFileSync(await download.path(), "utf8"));
   expect(exported.clavis_clients).toBe(1);
   expect(exported.clients.length).toBeGreaterThan(0);
-  expect(JSON.stringify(exported)).not.toMatch(/secret/);
+  for (const c of exported.clients) expect(Object.keys(c).filter((k) => k.includes("secret"))).toEqual([]);
 
   // The same file again is refused as a whole, naming the first entry.
   await page.getByText("Import clients").click();
@@ -27,7 +27,8 @@ test("an administrator exports the clients and imports them again under new IDs"
   // Two of them under new IDs: both are registered, each confidential one with a new secret shown once.
   const run = crypto.randomBytes(6).toString("hex");
   const two = exported.clients.slice(0, 2).map((c: { client_id: string; name: string }, i: number) => ({
-    ...c, client_id: `imported-${run}-${i}`, name: `Imported ${run} ${i}`,
+    // Any active API: an API another test limited it to may be gone.
+    ...c, client_id: `imported-${run}-${i}`, name: `Imported ${run} ${i}`, apis: undefined,
   }));
   await input.setInputFiles({
     name: "two.json", mimeType: "application/json",
