@@ -80,7 +80,12 @@ pub async fn my_sessions() -> Result<Vec<AppSession>, ApiError> {
             created_at: s.created_at,
             last_used_at: s.last_used_at,
             access: s.scope.in_words().to_string(),
-            apis: apis.iter().filter(|a| s.audience.contains(a.pk)).map(|a| a.name.clone()).collect(),
+            apis: {
+                let names: Vec<String> =
+                    apis.iter().filter(|a| s.audience.contains(a.pk)).map(|a| a.name.clone()).collect();
+                // Its API was deleted since: the session's tokens are for nothing any more.
+                if names.is_empty() { vec!["an API no longer registered".into()] } else { names }
+            },
         })
         .collect())
 }

@@ -184,8 +184,7 @@ fn ConnectedApps() -> impl IntoView {
         let apis = s.apis.join(", ");
         view! {
             <tr>
-                <td>{s.client_name}</td>
-                <td>{format_utc(s.created_at)}</td>
+                <td>{s.client_name}<span class="hint">{format!("Started {}", format_utc(s.created_at))}</span></td>
                 <td>{format_utc(s.last_used_at)}</td>
                 <td>{s.access}<span class="hint">{apis}</span></td>
                 <td>
@@ -251,7 +250,6 @@ fn ConnectedApps() -> impl IntoView {
                             <table class="data-table sessions-table">
                                 <thead><tr>
                                     <th scope="col">"Application"</th>
-                                    <th scope="col">"Started"</th>
                                     <th scope="col">"Last used"</th>
                                     <th scope="col">"Access and API"</th>
                                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
