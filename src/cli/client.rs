@@ -137,6 +137,13 @@ pub struct ClientFields {
     /// Turn the allow/deny screen on.
     #[arg(long)]
     consent: bool,
+    /// Allow the client_credentials grant: the client gets tokens for itself, for unattended
+    /// jobs (confidential clients only).
+    #[arg(long, conflicts_with = "no_client_credentials")]
+    client_credentials: bool,
+    /// Withdraw the client_credentials grant; the tokens it issued stop working.
+    #[arg(long)]
+    no_client_credentials: bool,
     /// Optional, at most 1000 characters.
     #[arg(long)]
     description: Option<String>,
@@ -197,6 +204,12 @@ impl ClientFields {
         }
         if self.consent {
             form.consent = true;
+        }
+        if self.client_credentials {
+            form.client_credentials = true;
+        }
+        if self.no_client_credentials {
+            form.client_credentials = false;
         }
         if let Some(v) = self.description {
             form.description = v;
@@ -462,6 +475,7 @@ pub fn client_json(c: &Client, apis: Option<&[ApiRef]>) -> Value {
             RefreshCount::Limit(n) => json!(n),
         },
         "consent": s.consent,
+        "client_credentials": s.client_credentials,
         "rate_limit": s.rate_limit.map(|n| n.get()),
         "refresh_reuse_grace": s.refresh_reuse_grace.map(|n| n.get()),
         "active": c.active,
@@ -510,6 +524,9 @@ fn print_client(c: &Client, apis: Option<&[ApiRef]>, json: bool) {
         }
     }
     println!("consent screen: {}", if s.consent { "shown" } else { "off" });
+    if s.client_credentials {
+        println!("unattended:     client_credentials allowed");
+    }
     if let Some(g) = s.refresh_reuse_grace {
         println!("reuse grace:    {g} s");
     }

@@ -81,6 +81,7 @@ fn id(field: Field) -> &'static str {
         Field::RedirectUris => "client-redirect-uris",
         Field::AuthMethod => "client-auth-method",
         Field::RequirePkce => "client-require-pkce",
+        Field::ClientCredentials => "client-client-credentials",
         Field::Scope => "client-scope",
         Field::Description => "client-description",
         Field::Version => "client-version",
@@ -94,9 +95,10 @@ fn id(field: Field) -> &'static str {
     }
 }
 
-const ADVANCED: [Field; 12] = [
+const ADVANCED: [Field; 13] = [
     Field::AuthMethod,
     Field::RequirePkce,
+    Field::ClientCredentials,
     Field::Scope,
     Field::Description,
     Field::Version,
@@ -125,14 +127,15 @@ pub fn ClientFormView(
     let form = RwSignal::new(initial);
     let tried = RwSignal::new(false);
     // After a save attempt every field is checked as it changes; before, only the rules that span
-    // two fields (auth method `none` with PKCE and with the allow/deny screen), shown at once.
+    // two fields (auth method `none` with PKCE, the allow/deny screen or client credentials),
+    // shown at once.
     let errors = Memo::new(move |_| {
         let local = form.with(|f| f.validate().err()).unwrap_or_default();
         if tried.get() {
             return if local.is_empty() { server_errors.get() } else { local };
         }
         let mut pair = FieldErrors::default();
-        for f in [Field::AuthMethod, Field::RequirePkce, Field::Consent] {
+        for f in [Field::AuthMethod, Field::RequirePkce, Field::Consent, Field::ClientCredentials] {
             if let Some(m) = local.get(f) {
                 pair.add(f, m);
             }
@@ -249,6 +252,15 @@ pub fn ClientFormView(
                             aria-invalid=invalid(Field::Consent) aria-describedby=described(Field::Consent)/>
                         <label for=id(Field::Consent)>"Show allow/deny screen"</label>
                         {show_err(Field::Consent)}
+                    </div>
+                    <div class="field field-check">
+                        <input id=id(Field::ClientCredentials) type="checkbox"
+                            prop:checked=move || form.with(|f| f.client_credentials)
+                            on:change=move |ev| form.update(|f| f.client_credentials = event_target_checked(&ev))
+                            aria-invalid=invalid(Field::ClientCredentials) aria-describedby=described(Field::ClientCredentials)/>
+                        <label for=id(Field::ClientCredentials)>"Allow client credentials (unattended jobs)"</label>
+                        <p class="hint">"The client may get access tokens for itself with its ID and secret (grant_type=client_credentials): no user, no refresh token, within its scope and APIs. For background jobs; confidential clients only."</p>
+                        {show_err(Field::ClientCredentials)}
                     </div>
                     <div class="field">
                         <label for=id(Field::RateLimit)>"Rate limit (API requests per minute)"</label>

@@ -40,7 +40,7 @@ pub enum SecretChange {
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, redirect_uris, auth_method, require_pkce, scope, description, \
      version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, active, \
      secret_last4, secret_created_at, old_secret_expires_at, created_at, updated_at, refresh_reuse_grace_secs, \
-     origin";
+     origin, client_credentials";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ClientRow {
@@ -65,6 +65,7 @@ pub(super) struct ClientRow {
     updated_at: i64,
     refresh_reuse_grace_secs: Option<i64>,
     origin: String,
+    client_credentials: i64,
 }
 
 fn corrupt(column: &str, e: impl std::fmt::Display) -> DbError {
@@ -112,6 +113,7 @@ impl TryFrom<ClientRow> for Client {
                 .refresh_reuse_grace_secs
                 .map(|n| seconds("refresh_reuse_grace_secs", n))
                 .transpose()?,
+            client_credentials: r.client_credentials == 1,
         };
         let secret = match (spec.auth.has_secret(), r.secret_last4, r.secret_created_at) {
             (true, Some(last4), Some(created_at)) => {
@@ -162,6 +164,7 @@ struct SpecValues {
     rate_limit: Option<i64>,
     /// Bound last, after the statement's own parameters (see `insert_client`, `update_client`).
     refresh_reuse_grace_secs: Option<i64>,
+    client_credentials: i64,
 }
 
 impl SpecValues {
@@ -192,6 +195,7 @@ impl SpecValues {
             consent: i64::from(spec.consent),
             rate_limit: spec.rate_limit.map(|n| i64::from(n.get())),
             refresh_reuse_grace_secs: spec.refresh_reuse_grace.map(|n| i64::from(n.get())),
+            client_credentials: i64::from(spec.client_credentials),
         })
     }
 
@@ -244,12 +248,13 @@ impl Db {
                 "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \
                  version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, rate_limit, \
                  client_id, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
-                 refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at, apis) \
+                 refresh_reuse_grace_secs, origin, registration_token_digest, metadata, metadata_expires_at, apis, \
+                 client_credentials) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $25, $15, $16, $17, $18, $18, \
-                   $19, $20, $21, $22, $23, $24)",
+                   $19, $20, $21, $22, $23, $24, $26)",
             );
             let values = SpecValues::of(c.spec)?;
-            let grace = values.refresh_reuse_grace_secs;
+            let (grace, client_credentials) = (values.refresh_reuse_grace_secs, values.client_credentials);
             let registration = c.registration;
             values
                 .bind(q)
@@ -265,6 +270,7 @@ impl Db {
                 .bind(registration.and_then(|r| r.metadata_expires_at))
                 .bind(c.apis)
                 .bind(i64::from(c.active))
+                .bind(client_credentials)
                 .execute(&mut *tx)
                 .await
                 .map_err(super::unique_violation)?;
@@ -315,22 +321,23 @@ impl Db {
                 19,
             ),
         };
-        let apis_param = grace_param + 1;
+        let (apis_param, credentials_param) = (grace_param + 1, grace_param + 2);
         let sql = format!(
             "UPDATE clients SET name = $1, name_key = $2, redirect_uris = $3, auth_method = $4, require_pkce = $5, \
              scope = $6, description = $7, version = $8, access_lifetime_secs = $9, refresh_lifetime_secs = $10, \
              refresh_count_limit = $11, consent = $12, rate_limit = $13, updated_at = $14{secret_sql}, \
-             refresh_reuse_grace_secs = ${grace_param}, apis = ${apis_param} WHERE client_id = $15"
+             refresh_reuse_grace_secs = ${grace_param}, apis = ${apis_param}, \
+             client_credentials = ${credentials_param} WHERE client_id = $15"
         );
         let values = SpecValues::of(spec)?;
-        let grace = values.refresh_reuse_grace_secs;
+        let (grace, client_credentials) = (values.refresh_reuse_grace_secs, values.client_credentials);
         let mut q = values.bind(sqlx::query(&sql)).bind(now).bind(client_id.as_str());
         match secret {
             SecretChange::Keep => {}
             SecretChange::Remove => q = q.bind(None::<Vec<u8>>).bind(None::<String>).bind(None::<i64>),
             SecretChange::Issue(s) => q = q.bind(s.digest.to_vec()).bind(s.last4).bind(Some(now)),
         }
-        self.execute_audited(q.bind(grace).bind(apis), event).await
+        self.execute_audited(q.bind(grace).bind(apis).bind(client_credentials), event).await
     }
 
     /// Deletes the client; what was issued to it goes with it (foreign keys cascade).

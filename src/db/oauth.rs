@@ -173,6 +173,15 @@ pub enum Refreshed<R, E> {
     Refused(E),
 }
 
+/// Whom an access token acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A user, through one of the client's sessions.
+    User { id: i64, username: String, display_name: String },
+    /// The client itself (the client_credentials grant).
+    Client { client_id: String, name: String },
+}
+
 /// An access token presented to the API, with everything the API decides on.
 #[derive(Debug, Clone)]
 pub struct Bearer {
@@ -182,9 +191,7 @@ pub struct Bearer {
     pub client_pk: i64,
     pub client_active: bool,
     pub rate_limit: Option<i64>,
-    pub user_id: i64,
-    pub username: String,
-    pub display_name: String,
+    pub subject: Subject,
     pub api_enabled: bool,
     /// The client's redirect URIs as stored (a JSON array), for CORS.
     pub redirect_uris: String,
@@ -202,9 +209,11 @@ struct BearerRow {
     active: i64,
     rate_limit: Option<i64>,
     redirect_uris: String,
-    user_id: i64,
-    username: String,
-    display_name: String,
+    client_id: String,
+    client_name: String,
+    user_id: Option<i64>,
+    username: Option<String>,
+    display_name: Option<String>,
     api_enabled: i64,
 }
 
@@ -261,8 +270,8 @@ pub struct TokenInfo {
     pub client_pk: i64,
     pub client_id: String,
     pub client_active: bool,
-    pub user_id: i64,
-    pub username: String,
+    /// The user a session's token acts for: (id, username); `None` for a client's own token.
+    pub user: Option<(i64, String)>,
     /// For an access token: the APIs it is for; for a refresh token: its session's.
     pub audience: ApiSet,
 }
@@ -582,31 +591,74 @@ impl Db {
     }
 
     /// One indexed lookup: an access token, its session, client, user and the API switch.
+    /// The access token with `digest`: a session's, or a client's own (client_credentials,
+    /// while the client still has that grant). One statement, two primary-key lookups.
     pub async fn find_bearer(&self, digest: &[u8]) -> Result<Option<Bearer>, DbError> {
         let row: Option<BearerRow> = sqlx::query_as(
-            "SELECT t.expires_at, t.scope, t.audience, c.scope AS client_scope, c.id AS client_pk, c.active, c.rate_limit, \
-               c.redirect_uris, \
+            "SELECT t.expires_at, t.scope, t.audience, c.scope AS client_scope, c.id AS client_pk, c.active, \
+               c.rate_limit, c.redirect_uris, c.client_id, c.name AS client_name, \
                u.id AS user_id, u.username, u.display_name, s.api_enabled \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
                JOIN users u ON u.id = g.user_id CROSS JOIN settings s \
-             WHERE t.digest = $1 AND t.kind = 'access' AND s.id = 1",
+             WHERE t.digest = $1 AND t.kind = 'access' AND s.id = 1 \
+             UNION ALL \
+             SELECT t.expires_at, t.scope, t.audience, c.scope, c.id, c.active, c.rate_limit, c.redirect_uris, \
+               c.client_id, c.name, NULL, NULL, NULL, s.api_enabled \
+             FROM client_tokens t JOIN clients c ON c.id = t.client_pk CROSS JOIN settings s \
+             WHERE t.digest = $1 AND c.client_credentials = 1 AND s.id = 1",
         )
         .bind(digest)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|r| Bearer {
+        let Some(r) = row else { return Ok(None) };
+        let subject = match (r.user_id, r.username, r.display_name) {
+            (Some(id), Some(username), Some(display_name)) => Subject::User { id, username, display_name },
+            _ => Subject::Client { client_id: r.client_id, name: r.client_name },
+        };
+        Ok(Some(Bearer {
             expires_at: r.expires_at,
             scope: r.scope.intersection(r.client_scope.scopes()),
             client_pk: r.client_pk,
             client_active: r.active == 1,
             rate_limit: r.rate_limit,
-            user_id: r.user_id,
-            username: r.username,
-            display_name: r.display_name,
+            subject,
             api_enabled: r.api_enabled == 1,
             redirect_uris: r.redirect_uris,
             audience: r.audience,
         }))
+    }
+
+    /// Stores an access token a client got for itself (client_credentials).
+    pub async fn insert_client_token(
+        &self,
+        client_pk: i64,
+        now: i64,
+        token: &NewToken,
+    ) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "INSERT INTO client_tokens (digest, client_pk, scope, audience, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token.digest.to_vec())
+        .bind(client_pk)
+        .bind(token.scope)
+        .bind(&token.audience)
+        .bind(now)
+        .bind(token.expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Whether any client may use the client_credentials grant (for the metadata).
+    pub async fn client_credentials_in_use(&self) -> Result<bool, DbError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM clients WHERE client_credentials = 1 LIMIT 1) x",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
     }
 
     /// The pair a rotation issued, found again by its digests (a refresh token reused within its
@@ -640,8 +692,8 @@ impl Db {
             client_pk: i64,
             client_id: String,
             active: i64,
-            user_id: i64,
-            username: String,
+            user_id: Option<i64>,
+            username: Option<String>,
             audience: ApiSet,
         }
         let row: Option<Row> = sqlx::query_as(
@@ -649,7 +701,12 @@ impl Db {
                c.id AS client_pk, c.client_id, c.active, u.id AS user_id, u.username, t.audience \
              FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
                JOIN users u ON u.id = g.user_id \
-             WHERE t.digest = $1",
+             WHERE t.digest = $1 \
+             UNION ALL \
+             SELECT 'access', t.issued_at, t.expires_at, t.scope, c.scope, 0, c.id, c.client_id, c.active, \
+               NULL, NULL, t.audience \
+             FROM client_tokens t JOIN clients c ON c.id = t.client_pk \
+             WHERE t.digest = $1 AND c.client_credentials = 1",
         )
         .bind(digest)
         .fetch_optional(self.pool())
@@ -663,8 +720,7 @@ impl Db {
             client_pk: r.client_pk,
             client_id: r.client_id,
             client_active: r.active == 1,
-            user_id: r.user_id,
-            username: r.username,
+            user: r.user_id.zip(r.username),
             audience: r.audience,
         }))
     }
@@ -701,7 +757,15 @@ impl Db {
         .bind(client_pk)
         .execute(self.pool())
         .await?;
-        Ok(access.rows_affected() > 0)
+        if access.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let own = sqlx::query("DELETE FROM client_tokens WHERE digest = $1 AND client_pk = $2")
+            .bind(digest)
+            .bind(client_pk)
+            .execute(self.pool())
+            .await?;
+        Ok(own.rows_affected() > 0)
     }
 
     /// The applications holding live sessions of `user_id`, most recently authorized first. One
@@ -841,8 +905,9 @@ impl Db {
     }
 
     /// Ends every session of the client at once (a breach): its tokens, the codes not yet
-    /// exchanged and the consent screens still open, recorded in the audit log in the same
-    /// transaction. Returns the sessions ended.
+    /// exchanged, the consent screens still open and the tokens it got for itself
+    /// (client_credentials), recorded in the audit log in the same transaction. Returns the
+    /// sessions ended.
     pub async fn revoke_client_sessions(&self, client_id: &ClientId) -> Result<u64, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
@@ -851,7 +916,9 @@ impl Db {
             .bind(client_id.as_str())
             .execute(&mut *tx)
             .await?;
-        for (table, which) in [("authorization_codes", " AND used = 0"), ("authorization_requests", "")] {
+        for (table, which) in
+            [("authorization_codes", " AND used = 0"), ("authorization_requests", ""), ("client_tokens", "")]
+        {
             sqlx::query(&format!("DELETE FROM {table} WHERE client_pk = {client}{which}"))
                 .bind(client_id.as_str())
                 .execute(&mut *tx)
@@ -887,16 +954,18 @@ impl Db {
         for (table, key, expired, at) in [
             ("grants", "id", "expires_at IS NOT NULL AND expires_at <= $1", now),
             ("tokens", "digest", "expires_at IS NOT NULL AND expires_at <= $1", now),
+            ("client_tokens", "digest", "expires_at <= $1", now),
             ("authorization_requests", "id_hash", "expires_at <= $1", now),
             ("authorization_codes", "code_hash", "used = 0 AND expires_at <= $1", now),
             ("authorization_codes", "code_hash", "expires_at <= $1", now - 86_400),
             ("sessions", "id_hash", "expires_at <= $1", now),
             ("registration_tokens", "id", "expires_at IS NOT NULL AND expires_at <= $1", now),
-            // Self-registered clients unused for 30 days, with no live session: nobody uses them.
+            // Self-registered clients unused for 30 days, with no live session: nobody uses them
+            // (unless an administrator let them run unattended jobs).
             (
                 "clients",
                 "id",
-                "origin <> 'admin' AND COALESCE(last_used_at, created_at) <= $1 \
+                "origin <> 'admin' AND client_credentials = 0 AND COALESCE(last_used_at, created_at) <= $1 \
                  AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_pk = clients.id)",
                 now - SELF_REGISTERED_IDLE_SECS,
             ),

@@ -1,4 +1,5 @@
 //! The protected API: `GET /api/v1/me` (scope `read`) and `PATCH /api/v1/me` (scope `write`).
+//! A user's token answers for its user; a client's own token (client_credentials) for its client.
 //! Bearer tokens in the Authorization header only (RFC 6750 §2.1); errors per RFC 6750 §3. One
 //! query per request validates the token, its client, user and the instance switch.
 
@@ -17,7 +18,10 @@ use super::{cors, endpoint::has_media_type};
 use crate::{
     auth::token,
     config::Issuer,
-    db::{DbError, now_unix, oauth::Bearer},
+    db::{
+        DbError, now_unix,
+        oauth::{Bearer, Subject},
+    },
     domain::{Scope, api::ApiSet},
     startup::AppState,
 };
@@ -171,8 +175,16 @@ async fn caller(
     Ok(bearer)
 }
 
-fn me(username: &str, display_name: &str) -> Response {
-    let mut res = Json(json!({ "username": username, "display_name": display_name })).into_response();
+/// Who the token acts for: a user (`username`, `display_name`), or for a client's own token
+/// (client_credentials) the client (`client_id`, `client_name`).
+fn me(subject: &Subject) -> Response {
+    let body = match subject {
+        Subject::User { username, display_name, .. } => {
+            json!({ "username": username, "display_name": display_name })
+        }
+        Subject::Client { client_id, name } => json!({ "client_id": client_id, "client_name": name }),
+    };
+    let mut res = Json(body).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
@@ -220,7 +232,7 @@ fn with_resource_metadata(mut res: Response, issuer: &Issuer) -> Response {
 pub async fn get_me(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let mut origin = None;
     let mut res = match caller(&state, &uri, &headers, Scope::READ, &mut origin).await {
-        Ok(b) => me(&b.username, &b.display_name),
+        Ok(b) => me(&b.subject),
         Err(e) => with_resource_metadata(e.into_response(), &state.issuer),
     };
     cors::allow(&mut res, origin);
@@ -236,9 +248,14 @@ pub async fn patch_me(
     let mut origin = None;
     let run = async {
         let bearer = caller(&state, &uri, &headers, Scope::WRITE, &mut origin).await?;
+        let Subject::User { id, username, .. } = bearer.subject else {
+            return Err(ApiError::BadInput(
+                "this token acts as its client, not a user: there is no display name to change".into(),
+            ));
+        };
         let display_name = parse_patch(&headers, body)?;
-        state.db.set_display_name(bearer.user_id, &display_name).await?;
-        Ok::<_, ApiError>(me(&bearer.username, &display_name))
+        state.db.set_display_name(id, &display_name).await?;
+        Ok::<_, ApiError>(me(&Subject::User { id, username, display_name }))
     };
     let mut res = run.await.unwrap_or_else(|e| with_resource_metadata(e.into_response(), &state.issuer));
     cors::allow(&mut res, origin);

@@ -56,6 +56,11 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_target", d)
     }
 
+    /// RFC 6749 §5.2: an authenticated client not allowed this grant type.
+    pub fn unauthorized_client(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
+    }
+
     pub fn unsupported_grant_type(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
     }

@@ -137,8 +137,6 @@ pub async fn introspect(
             "active": true,
             "scope": t.scope,
             "client_id": t.client_id,
-            "username": t.username,
-            "sub": t.user_id.to_string(),
             "token_type": if t.kind == "access" { "Bearer" } else { "refresh_token" },
             "iat": t.issued_at,
             // One audience as a string, several as an array (as in a JWT, RFC 7519 §4.1.3).
@@ -146,6 +144,15 @@ pub async fn introspect(
         });
         if let Some(exp) = t.expires_at {
             body["exp"] = json!(exp);
+        }
+        // A session's token is its user's; a client's own token (client_credentials) is the
+        // client's, whose ID is then the subject (as in RFC 9068 §2.2).
+        match &t.user {
+            Some((id, username)) => {
+                body["sub"] = json!(id.to_string());
+                body["username"] = json!(username);
+            }
+            None => body["sub"] = json!(t.client_id),
         }
         Ok::<_, OAuthError>((no_store(), Json(body)).into_response())
     };

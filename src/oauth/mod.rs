@@ -58,8 +58,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// RFC 8414 metadata; every endpoint is under the issuer. The registration endpoint is named
-/// only while registration is allowed.
-pub fn metadata_document(issuer: &Issuer, settings: &InstanceSettings) -> serde_json::Value {
+/// only while registration is allowed, the client_credentials grant only while some client may
+/// use it.
+pub fn metadata_document(
+    issuer: &Issuer,
+    settings: &InstanceSettings,
+    client_credentials: bool,
+) -> serde_json::Value {
     let at = |path: &str| format!("{}{path}", issuer.as_str());
     let mut doc = json!({
         "issuer": issuer.as_str(),
@@ -77,6 +82,9 @@ pub fn metadata_document(issuer: &Issuer, settings: &InstanceSettings) -> serde_
         "scopes_supported": crate::domain::Scope::ALL.values().collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
+    if client_credentials {
+        doc["grant_types_supported"] = json!(["authorization_code", "refresh_token", "client_credentials"]);
+    }
     if settings.registration != RegistrationPolicy::Off {
         doc["registration_endpoint"] = json!(at("/oauth2/register"));
     }
@@ -87,10 +95,11 @@ pub fn metadata_document(issuer: &Issuer, settings: &InstanceSettings) -> serde_
 }
 
 pub async fn metadata(State(state): State<AppState>) -> axum::response::Response {
-    let settings = match state.db.settings().await {
-        Ok(s) => s,
-        Err(e) => return endpoint::OAuthError::server_error(&e).into_response(),
-    };
+    let (settings, client_credentials) =
+        match tokio::try_join!(state.db.settings(), state.db.client_credentials_in_use()) {
+            Ok(found) => found,
+            Err(e) => return endpoint::OAuthError::server_error(&e).into_response(),
+        };
     (
         [
             // The policy can change: caches keep it five minutes at most.
@@ -98,7 +107,7 @@ pub async fn metadata(State(state): State<AppState>) -> axum::response::Response
             // Public information: any page may read it.
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
         ],
-        Json(metadata_document(&state.issuer, &settings)),
+        Json(metadata_document(&state.issuer, &settings, client_credentials)),
     )
         .into_response()
 }
@@ -112,10 +121,21 @@ mod tests {
         let m = metadata_document(
             &Issuer::parse("https://auth.example.com/").unwrap(),
             &InstanceSettings::default(),
+            false,
         );
         assert_eq!(m["issuer"], "https://auth.example.com");
+        assert_eq!(m["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
         assert_eq!(m["token_endpoint"], "https://auth.example.com/oauth2/token");
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+        let with = metadata_document(
+            &Issuer::parse("https://auth.example.com/").unwrap(),
+            &InstanceSettings::default(),
+            true,
+        );
+        assert_eq!(
+            with["grant_types_supported"],
+            json!(["authorization_code", "refresh_token", "client_credentials"])
+        );
     }
 }

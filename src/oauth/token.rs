@@ -1,5 +1,5 @@
 //! `POST /oauth2/token` (RFC 6749 §3.2): client authentication, the instance switch, then the
-//! grant ([`super::grant`]). Each request costs one client lookup (with the instance settings)
+//! grant (authorization code, refresh token, client credentials) ([`super::grant`]). Each request costs one client lookup (with the instance settings)
 //! and one transaction.
 
 use axum::{
@@ -35,7 +35,7 @@ pub async fn token(
             return Err(OAuthError::api_disabled());
         }
         let counter = match grant_type {
-            "authorization_code" => &state.metrics.tokens_issued,
+            "authorization_code" | "client_credentials" => &state.metrics.tokens_issued,
             _ => &state.metrics.tokens_refreshed,
         };
         let issued = match grant_type {
@@ -53,9 +53,19 @@ pub async fn token(
                 grant::refresh_token::exchange(&state.db, &client, &params, now, state.issuer.builtin_api())
                     .await?
             }
+            "client_credentials" => {
+                grant::client_credentials::exchange(
+                    &state.db,
+                    &client,
+                    &params,
+                    now,
+                    state.issuer.builtin_api(),
+                )
+                .await?
+            }
             _ => {
                 return Err(OAuthError::unsupported_grant_type(
-                    "grant_type must be authorization_code or refresh_token",
+                    "grant_type must be authorization_code, refresh_token or client_credentials",
                 ));
             }
         };

@@ -87,6 +87,11 @@ pub enum ClientAuthError {
         "Client Authentication Method 'none' requires the allow/deny screen: any program can use a public client's ID"
     )]
     NoneWithoutConsent,
+    /// The client_credentials grant authenticates the job by its secret alone (RFC 6749 §4.4).
+    #[error(
+        "Client Authentication Method 'none' cannot use the client credentials grant: a job must authenticate with a secret"
+    )]
+    NoneWithClientCredentials,
 }
 
 impl ClientAuth {

@@ -48,6 +48,9 @@ pub struct ClientSpec {
     /// Seconds within which a rotated refresh token may come back and get the same successor
     /// instead of revoking its session (lost responses, two tabs); `None`: off (the default).
     pub refresh_reuse_grace: Option<NonZeroU32>,
+    /// May get tokens for itself with the client_credentials grant (RFC 6749 §4.4), for
+    /// unattended jobs. Off by default; confidential clients only.
+    pub client_credentials: bool,
 }
 
 /// The fields of the client form, each of which can carry its own error.
@@ -58,6 +61,7 @@ pub enum Field {
     RedirectUris,
     AuthMethod,
     RequirePkce,
+    ClientCredentials,
     Scope,
     Description,
     Version,
@@ -78,6 +82,7 @@ impl Field {
             Field::RedirectUris => "Redirect URLs",
             Field::AuthMethod => "Client Authentication Method",
             Field::RequirePkce => "Require Proof Key (PKCE)",
+            Field::ClientCredentials => "Client credentials grant",
             Field::Scope => "Scope",
             Field::Description => "Description",
             Field::Version => "Version",
@@ -98,6 +103,7 @@ impl Field {
             Field::RedirectUris => "--redirect-uri",
             Field::AuthMethod => "--auth-method",
             Field::RequirePkce => "--pkce",
+            Field::ClientCredentials => "--client-credentials",
             Field::Scope => "--scope",
             Field::Description => "--description",
             Field::Version => "--version-label",
@@ -158,6 +164,9 @@ pub struct ClientForm {
     pub redirect_uris: String,
     pub auth_method: String,
     pub require_pkce: bool,
+    /// Allow the client_credentials grant (confidential clients only).
+    #[serde(default)]
+    pub client_credentials: bool,
     pub scope: String,
     pub description: String,
     pub version: String,
@@ -190,6 +199,7 @@ impl Default for ClientForm {
             redirect_uris: String::new(),
             auth_method: AuthMethod::SecretPost.as_str().into(),
             require_pkce: true,
+            client_credentials: false,
             scope: ClientScope::Full.as_str().into(),
             description: String::new(),
             version: String::new(),
@@ -219,6 +229,11 @@ impl ClientForm {
             let rule = ClientAuthError::NoneWithoutConsent.to_string();
             errors.add(Field::AuthMethod, rule.clone());
             errors.add(Field::Consent, rule);
+        }
+        if auth == Ok(ClientAuth::Public) && self.client_credentials {
+            let rule = ClientAuthError::NoneWithClientCredentials.to_string();
+            errors.add(Field::AuthMethod, rule.clone());
+            errors.add(Field::ClientCredentials, rule);
         }
         let scope = ClientScope::parse(&self.scope).map_err(|e| errors.add(Field::Scope, e.to_string()));
         let labelled = |field: Field, e: OptionError| format!("{} {e}", field.label());
@@ -290,6 +305,7 @@ impl ClientForm {
                 consent: self.consent,
                 rate_limit,
                 refresh_reuse_grace,
+                client_credentials: self.client_credentials,
             }),
             _ => Err(errors),
         }
@@ -351,6 +367,7 @@ impl ClientForm {
             redirect_uris: spec.redirect_uris.iter().map(RedirectUri::as_str).collect::<Vec<_>>().join("\n"),
             auth_method: spec.auth.method().as_str().into(),
             require_pkce: spec.auth.pkce() == Pkce::Required,
+            client_credentials: spec.client_credentials,
             scope: spec.scope.as_str().into(),
             description: spec.description.clone().unwrap_or_default(),
             version: spec.version.clone().unwrap_or_default(),

@@ -2,4 +2,5 @@
 //! returning a typed refusal, and stores what it issues in one transaction.
 
 pub mod authorization_code;
+pub mod client_credentials;
 pub mod refresh_token;

@@ -177,6 +177,7 @@ fn Details(client: ClientView) -> impl IntoView {
                             {row("Refresh count", count_label(f))}
                             {row("Refresh token reuse grace", if f.refresh_reuse_grace.is_empty() { "Off".to_string() } else { format!("{} seconds", f.refresh_reuse_grace) })}
                             {row("Show allow/deny screen", if f.consent { "On" } else { "Off" }.to_string())}
+                            {row("Client credentials (unattended jobs)", if f.client_credentials { "Allowed" } else { "Off" }.to_string())}
                             {row("Rate limit", if f.rate_limit.is_empty() { "Unlimited".to_string() } else { format!("{} requests per minute", f.rate_limit) })}
                             {row("Description", if f.description.is_empty() { "—".to_string() } else { f.description.clone() })}
                             {row("Version", if f.version.is_empty() { "—".to_string() } else { f.version.clone() })}
