@@ -136,3 +136,48 @@ async fn reset_password_ends_browser_sessions_and_the_new_one_works() {
     let short = clavis_stdin(&app, &["user", "reset-password", "alice", "--password-stdin"], "short\n");
     assert_eq!(short.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn an_administrator_edits_a_display_name_on_the_users_page() {
+    let app = TestApp::spawn().await;
+    app.add_user("root", true).await;
+    app.add_user("alice", false).await;
+    let cookie = app.sign_in("root").await;
+    let page = app.get("/account", &cookie).await.text().await.unwrap();
+    let csrf = common::hidden_value(&page, "csrf").expect("csrf token");
+    let call = |body: serde_json::Value, cookie: String| {
+        let req = app.http.post(app.url("/api/users/display_name")).header("cookie", cookie).json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap())
+        }
+    };
+    let body = |display: &str, csrf: &str| serde_json::json!({"csrf": csrf, "username": "alice", "display_name": display});
+    let (status, text) = call(body("  Alice Liddell ", &csrf), cookie.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    let shown = json(&clavis(&app, &["user", "show", "alice", "--json"]));
+    assert_eq!(shown["display_name"], "Alice Liddell", "trimmed");
+    let audit = json(&clavis(&app, &["audit", "--json"]));
+    let entry = &audit["entries"][0];
+    assert_eq!((entry["action"].as_str(), entry["actor"].as_str()), (Some("user.updated"), Some("root")));
+    assert_eq!(entry["changes"][0]["to"], "Alice Liddell");
+
+    // Bad input names the field and changes nothing; no CSRF token, no change.
+    let (status, text) = call(body(&"x".repeat(101), &csrf), cookie.clone()).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("Display name must be at most 100 characters"), "{text}");
+    let (status, _) = call(body("Mallory", "wrong"), cookie.clone()).await;
+    assert_eq!(status, 403);
+    assert_eq!(json(&clavis(&app, &["user", "show", "alice", "--json"]))["display_name"], "Alice Liddell");
+    // Not for users who are not administrators.
+    let alice = app.sign_in("alice").await;
+    let page = app.get("/account", &alice).await.text().await.unwrap();
+    let own = common::hidden_value(&page, "csrf").unwrap();
+    let (status, _) = call(body("Queen", &own), alice).await;
+    assert_eq!(status, 403);
+
+    // The CLI changes only the display name when no role is given.
+    let only = json(&clavis(&app, &["user", "update", "root", "--display-name", "Root", "--json"]));
+    assert_eq!((only["role"].as_str(), only["display_name"].as_str()), (Some("admin"), Some("Root")));
+}

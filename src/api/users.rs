@@ -1,4 +1,5 @@
-//! The users page's data API: list, add, change role, disable/enable, reset password, delete.
+//! The users page's data API: list, add, change role or display name, disable/enable, reset
+//! password, delete.
 //! Only administrators; changes also need the session's CSRF token. The same database rules as
 //! `clavis user` (the last active administrator stays; disabling ends everything at once).
 
@@ -135,5 +136,25 @@ pub async fn reset_password(csrf: String, username: String, password: String) ->
         .await
         .map_err(server::change_error)?;
     tracing::info!(username = name.as_str(), "password reset on the users page");
+    Ok(server::view(user))
+}
+
+#[server(endpoint = "users/display_name", input = Json)]
+pub async fn set_display_name(
+    csrf: String,
+    username: String,
+    display_name: String,
+) -> Result<UserView, ApiError> {
+    use crate::db::users::UserChange;
+    let state = super::guard::admin_change(&csrf).await?;
+    let name = server::username(&username)?;
+    let display = crate::oauth::api::display_name(&display_name)
+        .map_err(|e| super::guard::fail(ApiError::BadRequest(format!("Display name {e}"))))?;
+    let user = state
+        .db
+        .change_user(&name, UserChange::Profile, None, Some(&display))
+        .await
+        .map_err(server::change_error)?;
+    tracing::info!(username = name.as_str(), "display name changed on the users page");
     Ok(server::view(user))
 }

@@ -138,15 +138,7 @@ async fn execute(
         UserCommand::Update { role, display_name, json, .. } => {
             let c = match role.as_deref().map(Role::parse) {
                 Some(Ok(r)) => UserChange::Role(r),
-                // Only the display name: a role change to what it is changes nothing else.
-                _ => {
-                    let Some(u) = &user else { return Ok(()) };
-                    let current = db
-                        .find_user(u)
-                        .await?
-                        .ok_or_else(|| CliError::Input("username: no user has this username".into()))?;
-                    UserChange::Role(current.role)
-                }
+                _ => UserChange::Profile,
             };
             print(&change(c, display_name).await?, json);
             Ok(())

@@ -20,6 +20,8 @@ pub enum UserChange {
     Disabled(bool),
     Delete,
     Password,
+    /// Nothing but the display name passed with it.
+    Profile,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,28 +205,26 @@ impl Db {
         let ends_everything = matches!(change, UserChange::Disabled(true) | UserChange::Delete);
         let q = |sql: &'static str| sqlx::query(sql).bind(id);
         match change {
-            UserChange::Role(r) => {
-                sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(r.as_str())
-                    .execute(&mut *tx)
-                    .await
-            }
-            UserChange::Disabled(d) => {
-                sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(i64::from(d))
-                    .execute(&mut *tx)
-                    .await
-            }
-            UserChange::Delete => q("DELETE FROM users WHERE id = $1").execute(&mut *tx).await,
-            UserChange::Password => {
-                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(password_hash.unwrap_or_default())
-                    .execute(&mut *tx)
-                    .await
-            }
+            UserChange::Role(r) => sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+                .bind(id)
+                .bind(r.as_str())
+                .execute(&mut *tx)
+                .await
+                .map(drop),
+            UserChange::Disabled(d) => sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                .bind(id)
+                .bind(i64::from(d))
+                .execute(&mut *tx)
+                .await
+                .map(drop),
+            UserChange::Delete => q("DELETE FROM users WHERE id = $1").execute(&mut *tx).await.map(drop),
+            UserChange::Password => sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(id)
+                .bind(password_hash.unwrap_or_default())
+                .execute(&mut *tx)
+                .await
+                .map(drop),
+            UserChange::Profile => Ok(()),
         }
         .map_err(DbError::from)?;
         if let Some(name) = display_name {
@@ -293,6 +293,7 @@ fn change_event(
             changes.push(FieldChange::new("password", None, Some("changed".into())));
             "user.password_reset"
         }
+        UserChange::Profile => "user.updated",
     };
     if let Some(new) = new_display.filter(|n| *n != display) {
         changes.push(FieldChange::new("display_name", Some(display.to_string()), Some(new.to_string())));

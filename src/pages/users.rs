@@ -1,12 +1,15 @@
 //! `/admin/users`: every user, searchable and paged; add a user; per user: make administrator or
-//! user, disable/enable, reset the password, delete (after confirming). The same rules as
+//! user, edit the display name, disable/enable, reset the password, delete (after confirming). The same rules as
 //! `clavis user`: the last active administrator stays, and disabling ends everything at once.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
 use crate::{
-    api::users::{USER_PAGE_SIZE, UserAction, UserView, add_user, change_user, list_users, reset_password},
+    api::users::{
+        USER_PAGE_SIZE, UserAction, UserView, add_user, change_user, list_users, reset_password,
+        set_display_name,
+    },
     components::{
         layout::csrf_token,
         pager::{Pager, pages},
@@ -59,6 +62,12 @@ fn Users() -> impl IntoView {
         });
     };
 
+    let renamed = move |username: String| {
+        failure.set(None);
+        notice.set(Some(format!("{username}'s display name is saved.")));
+        version.update(|v| *v += 1);
+    };
+
     view! {
         <section class="page">
             <div class="page-head"><h1>"Users"</h1></div>
@@ -93,7 +102,7 @@ fn Users() -> impl IntoView {
                                             <th scope="col">"Actions"</th>
                                         </tr></thead>
                                         <tbody>
-                                            {p.rows.into_iter().map(|u| view! { <UserRow user=u act busy/> }).collect_view()}
+                                            {p.rows.into_iter().map(|u| view! { <UserRow user=u act renamed busy/> }).collect_view()}
                                         </tbody>
                                     </table>
                                 </div>
@@ -168,6 +177,7 @@ fn AddUser(on_added: impl Fn(String) + Copy + Send + Sync + 'static) -> impl Int
 #[derive(Clone, Copy, PartialEq)]
 enum Open {
     None,
+    Rename,
     Password,
     Delete,
 }
@@ -176,13 +186,27 @@ enum Open {
 fn UserRow(
     user: UserView,
     act: impl Fn(String, UserAction) + Copy + Send + Sync + 'static,
+    renamed: impl Fn(String) + Copy + Send + Sync + 'static,
     busy: RwSignal<bool>,
 ) -> impl IntoView {
     let open = RwSignal::new(Open::None);
+    let display = RwSignal::new(user.display_name.clone());
     let password = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
     let name = user.username.clone();
-    let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
+    let (n1, n2, n3, n4, n5, n6) =
+        (name.clone(), name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
+    let save_display = move |_| {
+        let username = n5.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match set_display_name(csrf_token(), username.clone(), display.get_untracked()).await {
+                Ok(_) => renamed(username),
+                Err(e) => message.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
     let save_password = move |_| {
         let username = n4.clone();
         busy.set(true);
@@ -219,9 +243,22 @@ fn UserRow(
                 <button type="button" class="button-quiet" disabled=move || busy.get() on:click=move |_| act(n2.clone(), state_action)>
                     {if user.disabled { "Enable" } else { "Disable" }}
                 </button>
+                <button type="button" class="button-quiet" on:click=move |_| open.set(Open::Rename)>"Edit display name"</button>
                 <button type="button" class="button-quiet" on:click=move |_| open.set(Open::Password)>"Reset password"</button>
                 <button type="button" class="button-danger" on:click=move |_| open.set(Open::Delete)>"Delete"</button>
                 {move || message.get().map(|m| view! { <p class="muted" role="status">{m}</p> })}
+                {move || (open.get() == Open::Rename).then(|| {
+                    let save_display = save_display.clone();
+                    view! {
+                        <div class="inline-form">
+                            <label for=format!("display-{}", n6.clone())>{format!("Display name of {}", n6.clone())}</label>
+                            <input id=format!("display-{}", n6.clone()) type="text" maxlength="100" autocomplete="off"
+                                prop:value=move || display.get() on:input=move |ev| display.set(event_target_value(&ev))/>
+                            <button type="button" class="button-primary" disabled=move || busy.get() on:click=save_display>"Save"</button>
+                            <button type="button" class="button-quiet" on:click=move |_| open.set(Open::None)>"Cancel"</button>
+                        </div>
+                    }
+                })}
                 {move || (open.get() == Open::Password).then(|| {
                     let save_password = save_password.clone();
                     view! {
