@@ -1,43 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
-import { execFileSync } from "node:child_process";
+import { expect, test } from "@playwright/test";
 import crypto from "node:crypto";
-import path from "node:path";
 
-import { PASSWORD, open, shot, signIn, watchConsole } from "./fixtures";
+import { PASSWORD, addUser, authorize, open, shot, signIn, watchConsole } from "./fixtures";
 
-const root = path.resolve(__dirname, "..", "..");
-const bin = process.env.CLAVIS_BIN ?? path.join(root, "target", "release", "clavis");
 const RUN = crypto.randomBytes(4).toString("hex");
-const REDIRECT = "https://app.example.com/callback";
-
-function addUser(username: string) {
-  execFileSync(bin, ["user", "add", "--username", username, "--password-stdin"], { cwd: root, input: `${PASSWORD}\n` });
-}
-
-/** A client registered with the CLI that skips the consent screen, and one session of `page`'s user with it. */
-async function authorize(page: Page, name: string) {
-  const out = execFileSync(bin, ["client", "add", "--name", name, "--redirect-uri", REDIRECT, "--no-consent", "--json"], { cwd: root });
-  const client = JSON.parse(String(out));
-  const verifier = crypto.randomBytes(32).toString("base64url");
-  const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
-  const q = new URLSearchParams({
-    response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT, scope: "read",
-    state: "s", code_challenge: challenge, code_challenge_method: "S256",
-  });
-  // With the consent screen off, the authorization answers at once with a redirect to the app;
-  // read it here (the browser's own cookies) rather than follow it to a host that does not exist.
-  const answer = await page.request.get(`/oauth2/authorize?${q}`, { maxRedirects: 0 });
-  expect(answer.status()).toBe(302);
-  const code = new URL(answer.headers()["location"]).searchParams.get("code")!;
-  const res = await page.request.post("/oauth2/token", {
-    form: {
-      grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: verifier,
-      client_id: client.client_id, client_secret: client.client_secret,
-    },
-  });
-  expect(res.status()).toBe(200);
-  return (await res.json()).access_token as string;
-}
 
 test("a user edits their name, signs one session out and changes their password", async ({ page, browser }, testInfo) => {
   const noErrors = watchConsole(page, [/status of 400/]);

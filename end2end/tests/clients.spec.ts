@@ -144,6 +144,12 @@ test("edit: auth method none with PKCE off is refused on both fields", async ({ 
   await expect(page.getByLabel("Show allow/deny screen")).toHaveAttribute("aria-invalid", "true");
   await page.getByLabel("Show allow/deny screen").check();
   await expect(consentRule).toHaveCount(0);
+  // Nor have the client credentials grant (no secret to authenticate a job with).
+  const jobRule = page.getByText("Client Authentication Method 'none' cannot use the client credentials grant");
+  await page.getByLabel("Allow client credentials (unattended jobs)").check();
+  await expect(jobRule).toHaveCount(2);
+  await page.getByLabel("Allow client credentials (unattended jobs)").uncheck();
+  await expect(jobRule).toHaveCount(0);
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page).toHaveURL(new RegExp(`/admin/clients/${id}$`));
   await expect(page.getByRole("heading", { name: /Edited Name/ })).toBeVisible();

@@ -1,4 +1,6 @@
 import { expect, type Page, type TestInfo } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -64,4 +66,52 @@ export async function expectFramingRefused(page: Page, url: string, button: stri
   await expect.poll(() => frame!.url()).toBe("chrome-error://chromewebdata/");
   await expect(frame!.locator("body")).toContainText("refused to connect");
   await expect(frame!.getByRole("button", { name: button })).toHaveCount(0);
+}
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const BIN = process.env.CLAVIS_BIN ?? path.join(ROOT, "target", "release", "clavis");
+export const REDIRECT = "https://app.example.com/callback";
+
+/** Runs the `clavis` command line on the test server's database. */
+export function clavis(args: string[], input?: string): string {
+  return String(execFileSync(BIN, args, { cwd: ROOT, input }));
+}
+
+export function addUser(username: string) {
+  clavis(["user", "add", "--username", username, "--password-stdin"], `${PASSWORD}\n`);
+}
+
+export type CliClient = { client_id: string; client_secret: string };
+
+/** A confidential client registered with the CLI that skips the consent screen. */
+export function addClient(name: string, extra: string[] = []): CliClient {
+  return JSON.parse(clavis(["client", "add", "--name", name, "--redirect-uri", REDIRECT, "--no-consent", "--json", ...extra]));
+}
+
+/**
+ * One session of `page`'s user with `client` (a new client named so, given a name): the
+ * authorization, answered at once without a consent screen, then the code exchange. Returns the
+ * access token.
+ */
+export async function authorize(page: Page, client: string | CliClient): Promise<string> {
+  const c = typeof client === "string" ? addClient(client) : client;
+  const verifier = crypto.randomBytes(32).toString("base64url");
+  const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
+  const q = new URLSearchParams({
+    response_type: "code", client_id: c.client_id, redirect_uri: REDIRECT, scope: "read",
+    state: "s", code_challenge: challenge, code_challenge_method: "S256",
+  });
+  // With the consent screen off, the authorization answers at once with a redirect to the app;
+  // read it here (the browser's own cookies) rather than follow it to a host that does not exist.
+  const answer = await page.request.get(`/oauth2/authorize?${q}`, { maxRedirects: 0 });
+  expect(answer.status()).toBe(302);
+  const code = new URL(answer.headers()["location"]).searchParams.get("code")!;
+  const res = await page.request.post("/oauth2/token", {
+    form: {
+      grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: verifier,
+      client_id: c.client_id, client_secret: c.client_secret,
+    },
+  });
+  expect(res.status()).toBe(200);
+  return (await res.json()).access_token as string;
 }

@@ -26,6 +26,17 @@ test("an administrator adds, disables, enables and deletes a user", async ({ pag
   await expect(row).toHaveCount(1);
   await shot(page, testInfo, "users");
 
+  // The display name is edited in place; a name too long is refused with the field named.
+  await row.getByRole("button", { name: "Edit display name" }).click();
+  const display = row.getByLabel(`Display name of ${name}`);
+  await display.fill("x".repeat(101));
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row.getByText("Display name must be at most 100 characters")).toBeVisible();
+  await display.fill("Carol Danvers");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText(`${name}'s display name is saved.`)).toBeVisible();
+  await expect(row.getByRole("cell", { name: "Carol Danvers" })).toBeVisible();
+
   // Carol signs in elsewhere; disabling her ends that session at once.
   const carol = await browser.newPage();
   await signIn(carol, name, "carol's long password");

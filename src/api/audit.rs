@@ -24,9 +24,10 @@ pub async fn audit_log(filter: AuditFilter, page: u32) -> Result<AuditPage, ApiE
     let state = super::guard::admin().await?;
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let since = match text(&filter.since) {
-        Some(s) => Some(parse_since(&s, crate::db::now_unix()).map_err(|e| {
-            super::guard::fail(ApiError::BadRequest(format!("S{}", e.trim_start_matches('s'))))
-        })?),
+        Some(s) => Some(
+            parse_since(&s, crate::db::now_unix())
+                .map_err(|e| super::guard::fail(ApiError::BadRequest(format!("Since: {e}"))))?,
+        ),
         None => None,
     };
     let query = AuditQuery {

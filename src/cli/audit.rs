@@ -51,7 +51,7 @@ fn query(args: &AuditArgs) -> Result<AuditQuery, CliError> {
         .as_deref()
         .map(|s| parse_since(s, now_unix()))
         .transpose()
-        .map_err(|e| CliError::Input(format!("--{e}")))?;
+        .map_err(|e| CliError::Input(format!("--since: {e}")))?;
     if args.page == 0 {
         return Err(CliError::Input("--page: pages are numbered from 1".into()));
     }

@@ -9,6 +9,7 @@ pub enum Open {
     None,
     Delete,
     Regenerate,
+    RevokeSessions,
 }
 
 #[component]

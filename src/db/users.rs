@@ -1,7 +1,10 @@
 //! The `users` table.
 
 use super::{Backend, Db, DbError, audit::Event, now_unix, unique_violation};
-use crate::domain::{Role, Username, audit::FieldChange};
+use crate::domain::{
+    Role, Username,
+    audit::{FieldChange, yes_no},
+};
 
 /// A user as the admin tools see it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -271,7 +274,6 @@ fn change_event(
     (role, disabled, display): (&str, bool, &str),
     new_display: Option<&str>,
 ) -> Event {
-    let yes_no = |b: bool| Some(if b { "yes" } else { "no" }.to_string());
     let mut changes = Vec::new();
     let action = match change {
         UserChange::Role(r) => {

@@ -71,6 +71,11 @@ pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Vec<FieldCha
         .collect()
 }
 
+/// A switch as the audit log shows it.
+pub fn yes_no(on: bool) -> Option<String> {
+    Some(if on { "yes" } else { "no" }.to_string())
+}
+
 /// A JSON value as a person reads it; empty text and null are `None`.
 fn text(v: &serde_json::Value) -> Option<String> {
     use serde_json::Value;
@@ -78,7 +83,7 @@ fn text(v: &serde_json::Value) -> Option<String> {
         Value::Null => None,
         Value::String(s) if s.trim().is_empty() => None,
         Value::String(s) => Some(s.trim().to_string()),
-        Value::Bool(b) => Some(if *b { "yes" } else { "no" }.to_string()),
+        Value::Bool(b) => yes_no(*b),
         Value::Number(n) => Some(n.to_string()),
         Value::Array(items) => Some(items.iter().filter_map(text).collect::<Vec<_>>().join("\n")),
         Value::Object(_) => Some(v.to_string()),
@@ -136,13 +141,11 @@ pub struct AuditPage {
 
 /// `--since` and the page's "Since" field: a date (`2026-11-30`, midnight UTC), a UTC date and
 /// time (`2026-11-30T14:05`, `2026-11-30 14:05:00`, a trailing `Z` allowed), or an age before
-/// `now` (`30m`, `12h`, `7d`).
+/// `now` (`30m`, `12h`, `7d`). The error says what is wrong, for the caller to name its field.
 pub fn parse_since(raw: &str, now: i64) -> Result<i64, String> {
     let s = raw.trim();
     let bad = || {
-        format!(
-            "since: '{s}' is not a date (2026-11-30), a UTC time (2026-11-30T14:05) or an age (30m, 12h, 7d)"
-        )
+        format!("'{s}' is not a date (2026-11-30), a UTC time (2026-11-30T14:05) or an age (30m, 12h, 7d)")
     };
     if let Some(unit) = s.chars().last().filter(|c| matches!(c, 'm' | 'h' | 'd')) {
         let n: i64 = s[..s.len() - 1].parse().map_err(|_| bad())?;
@@ -269,7 +272,7 @@ mod tests {
         for bad in ["", "yesterday", "2026-13-01", "2026-02-30", "2026-11-22T25:00", "12x", "-3d", "2026-1-2"]
         {
             let err = parse_since(bad, now).unwrap_err();
-            assert!(err.starts_with("since:"), "{bad}: {err}");
+            assert!(err.contains("is not a date"), "{bad}: {err}");
         }
     }
 }

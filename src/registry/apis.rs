@@ -8,7 +8,7 @@ use crate::{
     db::{Db, DbError, apis::ApiPage, audit::Event, now_unix},
     domain::{
         api::{Api, ApiField, ApiFieldErrors, ApiForm, ApiIdentifier, ApiSet, ApiSpec},
-        audit::{FieldChange, diff},
+        audit::{FieldChange, diff, yes_no},
         client::ClientId,
     },
 };
@@ -144,11 +144,10 @@ pub async fn set_active(
         }));
     }
     let before = get(db, pk, builtin).await?;
-    let shown = |a: bool| Some(if a { "yes" } else { "no" }.to_string());
     let event = Event::api(
         if active { "api.activated" } else { "api.deactivated" },
         before.identifier.as_str(),
-        vec![FieldChange::new("active", shown(before.active), shown(active))],
+        vec![FieldChange::new("active", yes_no(before.active), yes_no(active))],
     );
     if !db.set_api_active(pk, active, now_unix(), &event).await? {
         return Err(ApiRegistryError::NotFound);

@@ -208,11 +208,10 @@ pub async fn update(
 
 pub async fn set_active(db: &Db, client_id: &ClientId, active: bool) -> Result<Client, RegistryError> {
     let current = get(db, client_id).await?;
-    let shown = |a: bool| Some(if a { "yes" } else { "no" }.to_string());
     let event = Event::client(
         if active { "client.activated" } else { "client.deactivated" },
         client_id,
-        vec![FieldChange::new("active", shown(current.active), shown(active))],
+        vec![FieldChange::new("active", audit::yes_no(current.active), audit::yes_no(active))],
     );
     if !db.set_client_active(client_id, active, now_unix(), &event).await? {
         return Err(RegistryError::NotFound);

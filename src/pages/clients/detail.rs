@@ -1,17 +1,22 @@
-//! `/admin/clients/{client_id}`: everything about one client, its endpoints to copy, and the
-//! actions: Edit, Deactivate/Activate, Delete, Regenerate secret.
+//! `/admin/clients/{client_id}`: everything about one client, its endpoints to copy, its live
+//! sessions, and the actions: Edit, Deactivate/Activate, Delete, Regenerate secret, Revoke all
+//! sessions.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{RouteClient, list::StateBadge};
 use crate::{
-    api::clients::{ClientView, delete_client, regenerate_client_secret, set_client_active},
+    api::clients::{
+        ClientView, SESSIONS_PAGE_SIZE, client_sessions, delete_client, regenerate_client_secret,
+        revoke_client_sessions, set_client_active,
+    },
     components::{
         clipboard::CopyButton,
         confirm::{ConfirmCard, Open},
         layout::csrf_token,
+        pager::{Pager, pages},
         secret_notice::{IssuedSecret, SecretNotice},
         status::AdminOnly,
     },
@@ -24,22 +29,27 @@ use crate::{
 
 #[component]
 pub fn ClientDetailPage() -> impl IntoView {
+    // Bumped when the sessions are revoked, so the sessions card reloads.
+    let sessions_version = RwSignal::new(0u32);
+    // The sessions card loads beside the client, not inside it: each has its own resource.
     view! {
         <Title text="OAuth2 Client"/>
         <AdminOnly>
-            <RouteClient show=|client| view! { <Details client/> }/>
+            <RouteClient show=move |client| view! { <Details client sessions_version/> }/>
+            <Sessions version=sessions_version/>
         </AdminOnly>
     }
 }
 
 #[component]
-fn Details(client: ClientView) -> impl IntoView {
+fn Details(client: ClientView, sessions_version: RwSignal<u32>) -> impl IntoView {
     let secret = RwSignal::new(IssuedSecret::take(&client.client_id));
     let client = RwSignal::new(client);
     let confirm = RwSignal::new(Open::None);
     let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let grace = RwSignal::new("none".to_string());
+    let notice = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let edit = navigate.clone();
     let id = move || client.with(|c| c.client_id.clone());
@@ -62,6 +72,24 @@ fn Details(client: ClientView) -> impl IntoView {
                 Ok(done) => {
                     client.set(done.client);
                     secret.set(done.secret);
+                    confirm.set(Open::None);
+                }
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let revoke_sessions = move || {
+        busy.set(true);
+        failure.set(None);
+        spawn_local(async move {
+            match revoke_client_sessions(csrf_token(), id()).await {
+                Ok(n) => {
+                    notice.set(Some(format!(
+                        "{n} session{} ended; their tokens no longer work.",
+                        if n == 1 { "" } else { "s" }
+                    )));
+                    sessions_version.update(|v| *v += 1);
                     confirm.set(Open::None);
                 }
                 Err(e) => failure.set(Some(e.to_string())),
@@ -99,10 +127,19 @@ fn Details(client: ClientView) -> impl IntoView {
                     {move || client.with(|c| c.secret.is_some()).then(|| view! {
                         <button type="button" class="button-quiet" on:click=move |_| confirm.set(Open::Regenerate)>"Regenerate secret"</button>
                     })}
+                    <button type="button" class="button-quiet" on:click=move |_| confirm.set(Open::RevokeSessions)>"Revoke all sessions"</button>
                     <button type="button" class="button-danger" on:click=move |_| confirm.set(Open::Delete)>"Delete"</button>
                 </div>
             </div>
             {move || failure.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })}
+            {move || notice.get().map(|m| view! { <p class="alert alert-saved" role="status">{m}</p> })}
+            {move || (confirm.get() == Open::RevokeSessions).then(|| view! {
+                <ConfirmCard id="confirm-revoke-title" title="Revoke every session of this client?" action="Revoke all sessions" danger=true busy
+                    on_confirm=revoke_sessions on_cancel=move || confirm.set(Open::None)>
+                    <p>"Every session with " <strong>{client.with(|c| c.form.name.clone())}</strong>
+                       " ends now: its access and refresh tokens stop working at once (and so do the tokens it got for itself), and its users sign in again. After a breach, also use \"Regenerate secret\" with no grace period."</p>
+                </ConfirmCard>
+            })}
             {move || secret.get().map(|s| view! { <SecretNotice secret=s/> })}
             {move || (confirm.get() == Open::Delete).then(|| view! {
                 <ConfirmCard id="confirm-delete-title" title="Delete this client?" action="Delete client" danger=true busy
@@ -186,6 +223,55 @@ fn Details(client: ClientView) -> impl IntoView {
                 }
             })}
         </section>
+    }
+}
+
+/// The client's live sessions: how many, of how many users, and a page of them (user, created,
+/// last used).
+#[component]
+fn Sessions(version: RwSignal<u32>) -> impl IntoView {
+    let params = use_params_map();
+    let page = RwSignal::new(1u32);
+    let list = Resource::new(
+        move || (params.with(|p| p.get("client_id").unwrap_or_default()), page.get(), version.get()),
+        |(id, p, _)| client_sessions(id, p),
+    );
+    view! {
+        <div class="page">
+            <section class="card sessions-card" aria-labelledby="sessions-title">
+                <h2 id="sessions-title">"Sessions"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(s) if s.total == 0 => view! { <p class="muted">"No live sessions."</p> }.into_any(),
+                            Ok(s) => {
+                                let summary = format!(
+                                    "{} live session{} of {} user{}",
+                                    s.total,
+                                    if s.total == 1 { "" } else { "s" },
+                                    s.users,
+                                    if s.users == 1 { "" } else { "s" }
+                                );
+                                view! {
+                                    <div class="table-scroll">
+                                        <table class="data-table">
+                                            <thead><tr><th scope="col">"User"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th></tr></thead>
+                                            <tbody>
+                                                {s.rows.into_iter().map(|(user, created, last)| view! {
+                                                    <tr><td>{user}</td><td>{format_utc(created)}</td><td>{format_utc(last)}</td></tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    <Pager summary page pages=pages(s.total, SESSIONS_PAGE_SIZE)/>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
     }
 }
 
