@@ -435,3 +435,50 @@ async fn the_admin_list_marks_self_registered_clients_and_filters_by_origin() {
         app.get(&format!("/admin/clients/{}", str_of(&reg, "client_id")), &admin).await.text().await.unwrap();
     assert!(details.contains("The client itself (dynamic registration)"), "{details}");
 }
+
+#[tokio::test]
+async fn client_credentials_is_an_administrators_opt_in_not_a_registrations() {
+    let app = app_with(RegistrationPolicy::Open).await;
+    let body = json!({
+        "redirect_uris": ["https://jobs.example.com/cb"],
+        "client_name": "Job",
+        "grant_types": ["authorization_code", "client_credentials"],
+    });
+    let (status, reg) = status_json(post(&app, &body, None).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{reg}");
+    assert_eq!(reg["grant_types"], json!(["authorization_code"]), "listed, it is not granted: {reg}");
+    let client_id = str_of(&reg, "client_id").to_string();
+    let secret = str_of(&reg, "client_secret").to_string();
+    let job = || {
+        app.http
+            .post(app.url("/oauth2/token"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    assert_eq!(status_json(job().await.unwrap()).await.1["error"], "unauthorized_client");
+
+    // An administrator allows it: the registration says so, and a PUT of what it read keeps it.
+    let db = app.db_handle().await;
+    let id = clavis::domain::client::ClientId::parse(&client_id).unwrap();
+    let client = clavis::registry::get(&db, &id).await.unwrap();
+    let mut form = clavis::registry::form_of(&db, &client, &app.builtin()).await.unwrap();
+    form.client_credentials = true;
+    clavis::registry::update(&db, &id, &form, &app.builtin()).await.unwrap();
+    db.close().await;
+    let uri = str_of(&reg, "registration_client_uri").to_string();
+    let token = str_of(&reg, "registration_access_token").to_string();
+    let (_, read) = status_json(app.http.get(&uri).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(read["grant_types"], json!(["authorization_code", "client_credentials"]));
+    let mut again = read.clone();
+    again
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| !clavis::domain::registration::SERVER_FIELDS.contains(&k.as_str()));
+    let (status, put) =
+        status_json(app.http.put(&uri).bearer_auth(&token).json(&again).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{put}");
+    assert_eq!(put["grant_types"], json!(["authorization_code", "client_credentials"]));
+    let (status, tokens) = status_json(job().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+}

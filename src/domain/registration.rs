@@ -84,8 +84,11 @@ pub fn parse(body: &Value) -> Result<Registration, RegistrationError> {
         Some(_) => return Err(RegistrationError::metadata("token_endpoint_auth_method must be a string")),
     };
     let grant_types = string_list(m, "grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
-    if let Some(other) =
-        grant_types.iter().find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token"))
+    // client_credentials is an administrator's opt-in, not a registration's: listed, it changes
+    // nothing, and the answer's grant_types say what the client has (RFC 7591 §3.2.1).
+    if let Some(other) = grant_types
+        .iter()
+        .find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token" | "client_credentials"))
     {
         return Err(RegistrationError::metadata(format!(
             "grant_type {} is not supported; use authorization_code and refresh_token",
@@ -93,7 +96,11 @@ pub fn parse(body: &Value) -> Result<Registration, RegistrationError> {
         )));
     }
     if !grant_types.iter().any(|g| g == "authorization_code") {
-        return Err(RegistrationError::metadata("grant_types must include authorization_code"));
+        return Err(RegistrationError::metadata(if grant_types.iter().any(|g| g == "client_credentials") {
+            "grant_types must include authorization_code: client_credentials alone is not registered; an administrator allows it"
+        } else {
+            "grant_types must include authorization_code"
+        }));
     }
     let response_types = string_list(m, "response_types")?.unwrap_or_else(|| vec!["code".into()]);
     if response_types.is_empty() || response_types.iter().any(|r| r != "code") {
@@ -237,6 +244,9 @@ pub fn metadata_json(form: &ClientForm, metadata: &DescriptiveMetadata) -> Map<S
     let mut grant_types = vec!["authorization_code"];
     if refresh {
         grant_types.push("refresh_token");
+    }
+    if form.client_credentials {
+        grant_types.push("client_credentials");
     }
     let scope = ClientScope::parse(&form.scope).map(|s| s.scopes().to_string()).unwrap_or_default();
     let mut out = Map::new();
