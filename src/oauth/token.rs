@@ -38,30 +38,14 @@ pub async fn token(
             "authorization_code" | "client_credentials" => &state.metrics.tokens_issued,
             _ => &state.metrics.tokens_refreshed,
         };
+        let (db, builtin) = (&state.db, state.issuer.builtin_api());
         let issued = match grant_type {
             "authorization_code" => {
-                grant::authorization_code::exchange(
-                    &state.db,
-                    &client,
-                    &params,
-                    now,
-                    state.issuer.builtin_api(),
-                )
-                .await?
+                grant::authorization_code::exchange(db, &client, &params, now, builtin).await?
             }
-            "refresh_token" => {
-                grant::refresh_token::exchange(&state.db, &client, &params, now, state.issuer.builtin_api())
-                    .await?
-            }
+            "refresh_token" => grant::refresh_token::exchange(db, &client, &params, now, builtin).await?,
             "client_credentials" => {
-                grant::client_credentials::exchange(
-                    &state.db,
-                    &client,
-                    &params,
-                    now,
-                    state.issuer.builtin_api(),
-                )
-                .await?
+                grant::client_credentials::exchange(db, &client, &params, now, builtin).await?
             }
             _ => {
                 return Err(OAuthError::unsupported_grant_type(
