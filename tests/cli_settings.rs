@@ -80,3 +80,32 @@ async fn bad_values_exit_2_naming_the_flag_and_change_nothing() {
     }
     assert_eq!(json_of(&clavis(&db, &["settings", "show", "--json"]))["session_cap"], 10, "nothing changed");
 }
+
+/// The CLI writes beside the server: two handles (two processes' pools) changing the audited
+/// settings at once must all succeed. On SQLite a transaction that reads before it writes would
+/// otherwise fail with "database is locked" whenever the other wrote in between.
+#[tokio::test]
+async fn two_processes_change_settings_at_once() {
+    use clavis::db::{Db, settings::SettingsPatch};
+    use std::num::NonZeroU32;
+    let tdb = TestDb::fresh().await;
+    let (a, b) = (Db::connect(&tdb.url).await.unwrap(), Db::connect(&tdb.url).await.unwrap());
+    a.migrate().await.unwrap();
+    let mut calls = Vec::new();
+    // Each a value no other change sets, nor the default (10): every change changes something.
+    for i in 11..=50u32 {
+        let db = if i % 2 == 0 { a.clone() } else { b.clone() };
+        calls.push(tokio::spawn(async move {
+            let patch = SettingsPatch { session_cap: NonZeroU32::new(i), ..Default::default() };
+            db.save_settings(patch, None).await
+        }));
+    }
+    for (i, call) in calls.into_iter().enumerate() {
+        call.await.unwrap().unwrap_or_else(|e| panic!("change {}: {e}", i + 1));
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = 'settings.updated'")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 40, "each change recorded once");
+}

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { ADMIN, open, shot, signIn } from "./fixtures";
+import { ADMIN, addClient, open, shot, signIn } from "./fixtures";
 
 test.use({ viewport: { width: 390, height: 844 } });
 
@@ -8,7 +8,10 @@ test("every admin page is usable on a phone-sized screen", async ({ page }, test
   await signIn(page, ADMIN);
   // The sign-in's own navigation ends first: a page opened meanwhile would race it.
   await expect(page).toHaveURL(/\/admin\/clients$/);
+  const client = addClient(`Phone ${Date.now()}`);
   for (const [path, name] of [
+    [`/admin/clients/${client.client_id}`, "phone-client-details"],
+    ["/admin/audit", "phone-audit"],
     ["/admin/clients", "phone-clients"],
     ["/admin/apis", "phone-apis"],
     ["/admin/users", "phone-users"],

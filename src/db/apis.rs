@@ -101,7 +101,7 @@ impl Db {
         event: &Event,
     ) -> Result<i64, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (pk,): (i64,) = sqlx::query_as(
             "INSERT INTO apis (identifier, name, name_key, description, client_id, secret_digest, secret_last4, \
                secret_created_at, active, builtin, created_at, updated_at) \
@@ -237,7 +237,7 @@ impl Db {
     /// later API gets, so they never count for anything else.
     pub async fn delete_api(&self, pk: i64, event: &Event) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done =
             sqlx::query("DELETE FROM apis WHERE id = $1 AND builtin = 0").bind(pk).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {

@@ -82,7 +82,7 @@ impl Db {
         event: &Event,
     ) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if query.execute(&mut *tx).await.map_err(unique_violation)?.rows_affected() != 1 {
             return Ok(false);
         }

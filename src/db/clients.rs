@@ -242,7 +242,7 @@ impl Db {
     /// [`DbError::Duplicate`] if a client ID exists.
     pub async fn insert_clients(&self, clients: &[NewClient<'_>], now: i64) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for c in clients {
             let q = sqlx::query(
                 "INSERT INTO clients (name, name_key, redirect_uris, auth_method, require_pkce, scope, description, \

@@ -111,6 +111,17 @@ impl Db {
         }
     }
 
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a transaction that reads before it writes would otherwise fail with "database
+    /// is locked" whenever another process (the CLI beside the server) committed in between, which
+    /// no busy timeout can wait out. Within one process `write_turn` already queues writers.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// A cheap query proving the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

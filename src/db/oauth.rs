@@ -304,7 +304,7 @@ impl Db {
         keep: i64,
     ) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO authorization_requests (id_hash, session_hash, user_id, client_pk, redirect_uri, \
              scope, state, code_challenge, expires_at, redirect_uri_sent, audience) \
@@ -407,7 +407,7 @@ impl Db {
         decide: impl FnOnce(&CodeRow) -> Result<(Issue, R), E>,
     ) -> Result<Redeemed<R, E>, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed: Option<CodeColumns> = sqlx::query_as(
             "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
              RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, expires_at, \
@@ -511,7 +511,7 @@ impl Db {
         decide: impl FnOnce(&RefreshGrant) -> Result<(Issue, R), E>,
     ) -> Result<Refreshed<R, E>, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // The session row first, then the token: the same lock order as a revocation.
         let grant: Option<(i64, i64, i64, i64)> = sqlx::query_as(
             "UPDATE grants SET refresh_count = refresh_count + 1 \
@@ -730,7 +730,7 @@ impl Db {
     /// only itself. Another client's or an unknown token is left alone.
     pub async fn revoke_token(&self, digest: &[u8], client_pk: i64) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let session: Option<(i64,)> = sqlx::query_as(
             "DELETE FROM grants WHERE client_pk = $2 AND id = \
                (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') RETURNING user_id",
@@ -845,7 +845,7 @@ impl Db {
     /// new session within their minute.
     pub async fn revoke_user_app(&self, user_id: i64, client_id: &str) -> Result<u64, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let client = "(SELECT id FROM clients WHERE client_id = $2)";
         let done = sqlx::query(&format!("DELETE FROM grants WHERE user_id = $1 AND client_pk IN {client}"))
             .bind(user_id)
@@ -910,7 +910,7 @@ impl Db {
     /// sessions ended.
     pub async fn revoke_client_sessions(&self, client_id: &ClientId) -> Result<u64, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let client = "(SELECT id FROM clients WHERE client_id = $1)";
         let done = sqlx::query(&format!("DELETE FROM grants WHERE client_pk = {client}"))
             .bind(client_id.as_str())

@@ -68,7 +68,7 @@ impl Db {
         max_uses: Option<i64>,
     ) -> Result<i64, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO registration_tokens (digest, created_at, expires_at, max_uses, uses) \
              VALUES ($1, $2, $3, $4, 0) RETURNING id",

@@ -24,7 +24,7 @@ impl Db {
         expires_at: i64,
     ) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(old) = replaces {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut *tx).await?;
         }

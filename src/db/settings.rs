@@ -86,7 +86,7 @@ impl Db {
     /// transaction.
     pub async fn save_settings(&self, patch: SettingsPatch, hosts: Option<&[String]>) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = snapshot(&mut tx).await?;
         sqlx::query(
             "UPDATE settings SET access_token_lifetime_secs = COALESCE($1, access_token_lifetime_secs), \

@@ -74,7 +74,7 @@ impl Db {
         role: Role,
     ) -> Result<i64, DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, role, display_name, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -107,7 +107,7 @@ impl Db {
         keep: &[u8],
     ) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
@@ -184,7 +184,7 @@ impl Db {
         display_name: Option<&str>,
     ) -> Result<UserRecord, UserChangeError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await.map_err(DbError::from)?;
+        let mut tx = self.begin_write().await.map_err(DbError::from)?;
         let lock = if self.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
         let admins: Vec<(i64, String)> = sqlx::query_as(&format!(
             "SELECT id, username FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id{lock}"
