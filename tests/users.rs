@@ -178,6 +178,12 @@ async fn an_administrator_edits_a_display_name_on_the_users_page() {
     assert_eq!(status, 403);
 
     // The CLI changes only the display name when no role is given.
-    let only = json(&clavis(&app, &["user", "update", "root", "--display-name", "Root", "--json"]));
+    let only = json(&clavis(&app, &["user", "update", "root", "--display-name", " Root ", "--json"]));
     assert_eq!((only["role"].as_str(), only["display_name"].as_str()), (Some("admin"), Some("Root")));
+    // ... under the same rule as the page.
+    let long = "x".repeat(101);
+    let err = refused(&clavis(&app, &["user", "update", "root", "--display-name", &long]), "--display-name");
+    assert!(err.contains("must be at most 100 characters"), "{err}");
+    refused(&clavis(&app, &["user", "update", "root", "--display-name", "a\u{7}b"]), "control characters");
+    assert_eq!(json(&clavis(&app, &["user", "show", "root", "--json"]))["display_name"], "Root");
 }

@@ -48,7 +48,8 @@ fn change_error(e: UserChangeError) -> CliError {
 
 pub async fn run(settings: Settings, command: UserCommand) -> Result<(), CliError> {
     // Everything that can be checked without the database is, first: bad input writes nothing.
-    let checked = match &command {
+    let mut command = command;
+    let checked = match &mut command {
         UserCommand::List { page, per_page, .. } => {
             if ![25, 50, 100].contains(per_page) {
                 return Err(CliError::Input("--per-page: must be 25, 50 or 100".into()));
@@ -69,13 +70,10 @@ pub async fn run(settings: Settings, command: UserCommand) -> Result<(), CliErro
                 .map(Role::parse)
                 .transpose()
                 .map_err(|e| CliError::Input(format!("--role: {e}")))?;
-            if let Some(d) = display_name
-                && (d.chars().count() > crate::oauth::api::DISPLAY_NAME_MAX
-                    || d.chars().any(char::is_control))
-            {
-                return Err(CliError::Input(
-                    "--display-name: at most 100 characters, no control characters".into(),
-                ));
+            // The same rule as the users page and the API: trimmed, checked, stored as cleaned.
+            if let Some(d) = display_name {
+                *d = crate::oauth::api::display_name(d)
+                    .map_err(|e| CliError::Input(format!("--display-name: {e}")))?;
             }
             Some((username(u)?, role.map(UserChange::Role)))
         }
