@@ -142,12 +142,10 @@ pub fn ClientFormView(
         }
         pair
     });
-    let err = move |f: Field| errors.with(|e| e.get(f).map(str::to_string));
-    let show_err = move |f: Field| {
-        move || err(f).map(|m| view! { <p class="field-error" id=format!("{}-error", id(f))>{m}</p> })
-    };
-    let invalid = move |f: Field| move || err(f).is_some().to_string();
-    let described = move |f: Field| move || err(f).map(|_| format!("{}-error", id(f)));
+    let err = move |field: Field| FieldError { errors, field }.message();
+    let show_err = move |field: Field| FieldError { errors, field }.view();
+    let invalid = move |field: Field| FieldError { errors, field }.invalid();
+    let described = move |field: Field| FieldError { errors, field }.described_by();
     let advanced_open = RwSignal::new(false);
     Effect::new(move |_| {
         if ADVANCED.iter().any(|f| err(*f).is_some()) {
@@ -206,14 +204,8 @@ pub fn ClientFormView(
                         </select>
                         {show_err(Field::AuthMethod)}
                     </div>
-                    <div class="field field-check">
-                        <input id=id(Field::RequirePkce) type="checkbox"
-                            prop:checked=move || form.with(|f| f.require_pkce)
-                            on:change=move |ev| form.update(|f| f.require_pkce = event_target_checked(&ev))
-                            aria-invalid=invalid(Field::RequirePkce) aria-describedby=described(Field::RequirePkce)/>
-                        <label for=id(Field::RequirePkce)>"Require Proof Key (PKCE)"</label>
-                        {show_err(Field::RequirePkce)}
-                    </div>
+                    <Switch form errors field=Field::RequirePkce label="Require Proof Key (PKCE)"
+                        get=|f| f.require_pkce set=|f, on| f.require_pkce = on/>
                     <div class="field">
                         <label for=id(Field::Scope)>"Scope"</label>
                         <select id=id(Field::Scope) prop:value=text(|f| &f.scope) on:change=set!(scope)>
@@ -245,23 +237,11 @@ pub fn ClientFormView(
                         <p class="hint">"Within this many seconds (at most 300), a refresh token used twice (a lost response, two tabs) returns the same new tokens instead of ending the session. Empty: off."</p>
                         {show_err(Field::RefreshReuseGrace)}
                     </div>
-                    <div class="field field-check">
-                        <input id=id(Field::Consent) type="checkbox"
-                            prop:checked=move || form.with(|f| f.consent)
-                            on:change=move |ev| form.update(|f| f.consent = event_target_checked(&ev))
-                            aria-invalid=invalid(Field::Consent) aria-describedby=described(Field::Consent)/>
-                        <label for=id(Field::Consent)>"Show allow/deny screen"</label>
-                        {show_err(Field::Consent)}
-                    </div>
-                    <div class="field field-check">
-                        <input id=id(Field::ClientCredentials) type="checkbox"
-                            prop:checked=move || form.with(|f| f.client_credentials)
-                            on:change=move |ev| form.update(|f| f.client_credentials = event_target_checked(&ev))
-                            aria-invalid=invalid(Field::ClientCredentials) aria-describedby=described(Field::ClientCredentials)/>
-                        <label for=id(Field::ClientCredentials)>"Allow client credentials (unattended jobs)"</label>
-                        <p class="hint">"The client may get access tokens for itself with its ID and secret (grant_type=client_credentials): no user, no refresh token, within its scope and APIs. For background jobs; confidential clients only."</p>
-                        {show_err(Field::ClientCredentials)}
-                    </div>
+                    <Switch form errors field=Field::Consent label="Show allow/deny screen"
+                        get=|f| f.consent set=|f, on| f.consent = on/>
+                    <Switch form errors field=Field::ClientCredentials label="Allow client credentials (unattended jobs)"
+                        hint="The client may get access tokens for itself with its ID and secret (grant_type=client_credentials): no user, no refresh token, within its scope and APIs. For background jobs; confidential clients only."
+                        get=|f| f.client_credentials set=|f, on| f.client_credentials = on/>
                     <div class="field">
                         <label for=id(Field::RateLimit)>"Rate limit (API requests per minute)"</label>
                         <input id=id(Field::RateLimit) type="text" inputmode="numeric" placeholder="Unlimited"
@@ -299,7 +279,7 @@ pub fn ClientFormView(
 /// checked. A client whose listed APIs were all deleted shows "Only these" with none checked.
 #[component]
 fn ApiChoice(form: RwSignal<ClientForm>, errors: Memo<FieldErrors>, apis: Vec<ApiOption>) -> impl IntoView {
-    let err = move || errors.with(|e| e.get(Field::Apis).map(str::to_string));
+    let error = FieldError { errors, field: Field::Apis };
     let limited = move || form.with(|f| f.apis.is_some());
     let toggle = move |identifier: String, on: bool| {
         form.update(|f| {
@@ -348,7 +328,7 @@ fn ApiChoice(form: RwSignal<ClientForm>, errors: Memo<FieldErrors>, apis: Vec<Ap
                     .collect_view()}
             </ul>
             <p class="hint">"A request naming another API gets invalid_target. Without resource, such a client gets tokens for its listed APIs."</p>
-            {move || err().map(|m| view! { <p class="field-error" id=format!("{}-error", id(Field::Apis))>{m}</p> })}
+            {error.view()}
         </fieldset>
     }
 }
@@ -356,6 +336,61 @@ fn ApiChoice(form: RwSignal<ClientForm>, errors: Memo<FieldErrors>, apis: Vec<Ap
 /// The label of a "global" lifetime choice: the instance setting as it is now.
 fn global(secs: u32) -> String {
     format!("Use the global setting ({})", format_duration(secs))
+}
+
+/// One field's error as the form shows it: the message below the input, `aria-invalid`, and the
+/// message's id for `aria-describedby`.
+#[derive(Clone, Copy)]
+struct FieldError {
+    errors: Memo<FieldErrors>,
+    field: Field,
+}
+
+impl FieldError {
+    fn message(self) -> Option<String> {
+        self.errors.with(|e| e.get(self.field).map(str::to_string))
+    }
+
+    fn invalid(self) -> impl Fn() -> String + Copy {
+        move || self.message().is_some().to_string()
+    }
+
+    fn described_by(self) -> impl Fn() -> Option<String> + Copy {
+        move || self.message().map(|_| format!("{}-error", id(self.field)))
+    }
+
+    fn view(self) -> impl Fn() -> Option<AnyView> + Copy {
+        move || {
+            self.message().map(|m| {
+                view! { <p class="field-error" id=format!("{}-error", id(self.field))>{m}</p> }.into_any()
+            })
+        }
+    }
+}
+
+/// A checkbox for one switch of the form, with its error (and an optional hint) below.
+#[component]
+fn Switch(
+    form: RwSignal<ClientForm>,
+    errors: Memo<FieldErrors>,
+    field: Field,
+    label: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    get: fn(&ClientForm) -> bool,
+    set: fn(&mut ClientForm, bool),
+) -> impl IntoView {
+    let error = FieldError { errors, field };
+    view! {
+        <div class="field field-check">
+            <input id=id(field) type="checkbox"
+                prop:checked=move || form.with(get)
+                on:change=move |ev| form.update(|f| set(f, event_target_checked(&ev)))
+                aria-invalid=error.invalid() aria-describedby=error.described_by()/>
+            <label for=id(field)>{label}</label>
+            {hint.map(|h| view! { <p class="hint">{h}</p> })}
+            {error.view()}
+        </div>
+    }
 }
 
 /// A choice among fixed options, the last of which takes a number typed beside it (token
@@ -374,12 +409,7 @@ fn NumberChoice(
     set_number: fn(&mut ClientForm, String),
 ) -> impl IntoView {
     let numbered = options.last().map_or("", |(value, _)| *value);
-    let err = move || errors.with(|e| e.get(field).map(str::to_string));
-    let error_id = format!("{}-error", id(field));
-    let described = {
-        let error_id = error_id.clone();
-        move || err().map(|_| error_id.clone())
-    };
+    let error = FieldError { errors, field };
     view! {
         <fieldset class="field">
             <legend>{field.label()}</legend>
@@ -403,8 +433,8 @@ fn NumberChoice(
                     set_number(f, event_target_value(&ev));
                     set(f, numbered.to_string());
                 })
-                aria-invalid=move || err().is_some().to_string() aria-describedby=described/>
-            {move || err().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+                aria-invalid=error.invalid() aria-describedby=error.described_by()/>
+            {error.view()}
         </fieldset>
     }
 }
