@@ -3,7 +3,7 @@
 //! - [`domain`]: pure types and rules, shared by server, CLI and browser (WASM).
 //! - [`app`], [`pages`], [`components`]: the Leptos UI, rendered on the server and hydrated.
 //! - [`api`]: server functions, the browser's data API.
-//! - Server only (`ssr`): [`config`], [`startup`], [`db`] (all SQL), [`auth`], [`oauth`] (the authorization server), [`registry`] (client operations), [`security`],
+//! - Server only (`ssr`): [`config`], [`startup`] (assembles the server), [`state`] (what handlers share), [`db`] (all SQL), [`auth`], [`oauth`] (the authorization server), [`registry`] (client operations), [`security`],
 //!   [`telemetry`], [`cli`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![recursion_limit = "256"]
@@ -32,6 +32,8 @@ pub mod registry;
 pub mod security;
 #[cfg(feature = "ssr")]
 pub mod startup;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
 

@@ -22,7 +22,7 @@ use axum::{
 };
 use http::{HeaderValue, StatusCode, header};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];

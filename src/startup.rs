@@ -8,9 +8,7 @@ use std::{
 };
 
 use axum::{
-    Router,
-    extract::FromRef,
-    middleware,
+    Router, middleware,
     routing::{get, post},
 };
 use http::StatusCode;
@@ -21,7 +19,6 @@ use tokio::net::TcpListener;
 use crate::{
     app::{App, shell},
     auth::{
-        client_addr::{Networks, TrustedProxies},
         csrf, guard, handlers, password,
         rate_limit::{FailureLimiter, SignInLimits},
         token,
@@ -30,27 +27,10 @@ use crate::{
     db::{Db, DbError, now_unix},
     metrics::{self, Metrics},
     oauth::{self, rate::ClientRateLimiter},
-    security, telemetry,
+    security,
+    state::{AppState, REGISTRATIONS_PER_HOUR},
+    telemetry,
 };
-
-/// Client registrations one address may make in an hour (RFC 7591 endpoint).
-pub const REGISTRATIONS_PER_HOUR: u32 = 20;
-
-/// Shared by every handler and, through Leptos context, every server function.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: Db,
-    pub issuer: Arc<Issuer>,
-    pub limits: Arc<SignInLimits>,
-    pub trusted_proxies: Arc<TrustedProxies>,
-    pub api_rate: Arc<ClientRateLimiter>,
-    /// Client registrations (RFC 7591) per address.
-    pub registrations: Arc<FailureLimiter>,
-    pub metrics: Arc<Metrics>,
-    /// Who may read `/metrics`.
-    pub metrics_allow: Arc<Networks>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

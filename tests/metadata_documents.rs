@@ -261,7 +261,7 @@ async fn the_admin_pages_show_a_document_client() {
 #[tokio::test]
 async fn fetching_new_documents_is_limited_per_address() {
     let (app, cookie, docs) = setup(true).await;
-    for i in 0..clavis::startup::REGISTRATIONS_PER_HOUR {
+    for i in 0..clavis::state::REGISTRATIONS_PER_HOUR {
         let (status, page) = authorize(&app, &cookie, &format!("{}/missing-{i}.json", docs.base)).await;
         assert_eq!(status, 400);
         assert!(page.contains("answered 404"), "{page}");
@@ -269,5 +269,5 @@ async fn fetching_new_documents_is_limited_per_address() {
     let (status, page) = authorize(&app, &cookie, &format!("{}/good.json", docs.base)).await;
     assert_eq!(status, 400);
     assert!(page.contains("too many new clients"), "{page}");
-    assert_eq!(docs.hits.load(Ordering::SeqCst), clavis::startup::REGISTRATIONS_PER_HOUR as usize);
+    assert_eq!(docs.hits.load(Ordering::SeqCst), clavis::state::REGISTRATIONS_PER_HOUR as usize);
 }

@@ -338,7 +338,7 @@ async fn the_number_of_self_registered_clients_is_capped() {
 #[tokio::test]
 async fn registrations_are_limited_per_address() {
     let app = app_with(RegistrationPolicy::Open).await;
-    let limit = clavis::startup::REGISTRATIONS_PER_HOUR;
+    let limit = clavis::state::REGISTRATIONS_PER_HOUR;
     for _ in 0..limit {
         assert_eq!(post(&app, &json!({}), None).await.status(), StatusCode::BAD_REQUEST);
     }

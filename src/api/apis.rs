@@ -42,7 +42,7 @@ pub const API_PAGE_SIZE: u32 = 50;
 #[cfg(feature = "ssr")]
 mod server {
     use super::*;
-    use crate::{api::guard::fail, registry::apis::ApiRegistryError, startup::AppState};
+    use crate::{api::guard::fail, registry::apis::ApiRegistryError, state::AppState};
 
     pub fn view(state: &AppState, id: i64, api: Api) -> ApiView {
         ApiView { id, api, introspection_endpoint: format!("{}/oauth2/introspect", state.issuer.as_str()) }

@@ -81,7 +81,7 @@ mod server {
         api::guard::fail,
         domain::client::{Client, ClientId},
         registry::{PlainSecret, RegistryError},
-        startup::AppState,
+        state::AppState,
     };
 
     /// The instance settings and the registered APIs, read now (the CLI may have changed them).

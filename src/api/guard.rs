@@ -6,7 +6,7 @@ use super::ApiError;
 use crate::{
     auth::{csrf, session},
     domain::audit::Actor,
-    startup::AppState,
+    state::AppState,
 };
 
 /// Sets the response status for `err` and hands it back, for `Err(fail(..))`.

@@ -8,7 +8,7 @@ use super::ApiError;
 use crate::domain::settings::SettingsForm;
 
 #[cfg(feature = "ssr")]
-async fn current(state: &crate::startup::AppState) -> Result<SettingsForm, ApiError> {
+async fn current(state: &crate::state::AppState) -> Result<SettingsForm, ApiError> {
     let fail = |e: crate::db::DbError| super::guard::fail(ApiError::internal(e));
     let settings = state.db.settings().await.map_err(fail)?;
     let hosts = state.db.metadata_document_hosts().await.map_err(fail)?;

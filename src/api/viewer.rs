@@ -24,7 +24,7 @@ pub struct ViewerUser {
 #[server(endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Viewer, ApiError> {
     use crate::auth::{cookie, csrf, session, token};
-    use crate::startup::AppState;
+    use crate::state::AppState;
 
     let state = use_context::<AppState>().ok_or(ApiError::Internal)?;
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;

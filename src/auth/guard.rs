@@ -10,7 +10,7 @@ use axum::{
 use http::StatusCode;
 
 use super::session::{self, Resolved};
-use crate::{domain::LocalPath, startup::AppState};
+use crate::{domain::LocalPath, state::AppState};
 
 enum Need {
     Admin,

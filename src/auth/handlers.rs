@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{cookie, csrf, password, session};
 use crate::{
     domain::{LocalPath, Password, Username},
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(Deserialize)]

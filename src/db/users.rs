@@ -316,3 +316,15 @@ mod tests {
         assert!(shown.contains("user_id: 7") && shown.contains("<redacted>"), "{shown}");
     }
 }
+
+impl Db {
+    pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(display_name)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

@@ -23,7 +23,7 @@ use crate::{
         oauth::{Bearer, Subject},
     },
     domain::{Scope, api::ApiSet},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Longest display name, in characters.

@@ -27,7 +27,7 @@ use crate::{
         oauth::{CodeRow, PendingRequest},
     },
     domain::LocalPath,
-    startup::AppState,
+    state::AppState,
 };
 
 /// Authorization codes live 60 seconds (RFC 6749 §4.1.2 recommends at most 10 minutes).

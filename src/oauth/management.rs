@@ -21,7 +21,7 @@ use crate::{
     db::{Db, now_unix, oauth::StoredClient},
     domain::api::ApiSet,
     registry::apis::CLIENT_ID_PREFIX,
-    startup::AppState,
+    state::AppState,
 };
 
 /// The client of a revocation or introspection request: credentials are required (400 when

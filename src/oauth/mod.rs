@@ -31,7 +31,7 @@ use serde_json::json;
 use crate::{
     config::Issuer,
     domain::settings::{InstanceSettings, RegistrationPolicy},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Largest request body the token endpoints and the API read. Their forms are small, but an

@@ -27,7 +27,7 @@ use crate::{
         RegistryError,
         registration::{Registered, RegistrationFailure, authorize, register as register_client, replace},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 /// An error answer: `{"error", "error_description"}`, never cached.

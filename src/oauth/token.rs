@@ -15,7 +15,7 @@ use super::{
     endpoint::{Credentials, OAuthError, Params, no_store},
     grant,
 };
-use crate::{db::now_unix, metrics::Metrics, startup::AppState};
+use crate::{db::now_unix, metrics::Metrics, state::AppState};
 
 pub async fn token(
     State(state): State<AppState>,
