@@ -73,7 +73,8 @@ impl Metrics {
     }
 
     /// The text exposition.
-    pub fn render(&self, pool_size: u32, pool_idle: usize) -> String {
+    /// `batches`: SQLite's group commits so far and the token writes they held.
+    pub fn render(&self, pool_size: u32, pool_idle: usize, batches: Option<(u64, u64)>) -> String {
         let mut out = String::new();
         let routes: Vec<(String, Arc<RouteSeries>)> = self
             .routes
@@ -143,6 +144,14 @@ impl Metrics {
             out,
             "# TYPE clavis_db_pool_idle_connections gauge\nclavis_db_pool_idle_connections {pool_idle}"
         );
+        if let Some((commits, writes)) = batches {
+            for (name, help, n) in [
+                ("clavis_db_batch_commits_total", "Group commits of token writes (SQLite).", commits),
+                ("clavis_db_batched_writes_total", "Token writes committed in those group commits.", writes),
+            ] {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {n}");
+            }
+        }
         out
     }
 }
@@ -168,7 +177,7 @@ pub async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectIn
         return (StatusCode::FORBIDDEN, "metrics are not served to this address").into_response();
     }
     let pool = state.db.pool();
-    let body = state.metrics.render(pool.size(), pool.num_idle());
+    let body = state.metrics.render(pool.size(), pool.num_idle(), state.db.batch_counts());
     let mut res = body.into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     res
@@ -185,7 +194,9 @@ mod tests {
         m.record("/oauth2/token", 200, 0.2);
         m.record("/oauth2/token", 418, 3.0);
         Metrics::count(&m.tokens_issued);
-        let text = m.render(4, 3);
+        let text = m.render(4, 3, Some((2, 7)));
+        assert!(text.contains("clavis_db_batch_commits_total 2\n"), "{text}");
+        assert!(text.contains("clavis_db_batched_writes_total 7\n"), "{text}");
         assert!(
             text.contains("clavis_http_requests_total{route=\"/oauth2/token\",status=\"200\"} 2"),
             "{text}"

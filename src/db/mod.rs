@@ -4,6 +4,7 @@
 
 pub mod apis;
 pub mod audit;
+mod batch;
 pub mod clients;
 pub mod oauth;
 pub mod registration;
@@ -35,9 +36,10 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     /// SQLite lets one connection write at a time and makes the others poll with growing sleeps
-    /// (up to 100 ms each); queueing this process's token transactions here instead hands the
-    /// write lock over at once. `None` on Postgres, where rows are locked one by one.
-    write_queue: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// (up to 100 ms each): this process's writes queue here instead, and token writes share
+    /// batched commits ([`batch`]). `None` on Postgres, where rows are locked one by one and
+    /// every connection commits on its own, and for an in-memory SQLite database.
+    writer: Option<std::sync::Arc<batch::Writer>>,
     /// Whom the changes made through this handle are recorded as (see [`Db::by`]).
     actor: Option<std::sync::Arc<crate::domain::audit::Actor>>,
 }
@@ -82,9 +84,8 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        let write_queue =
-            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Self { pool, backend, write_queue, actor: None })
+        let writer = (backend == Backend::Sqlite && !in_memory).then(|| batch::Writer::new(pool.clone()));
+        Ok(Self { pool, backend, writer, actor: None })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -103,12 +104,45 @@ impl Db {
         &self.pool
     }
 
-    /// Waits for this process's turn to run a write transaction (SQLite only; see `write_queue`).
-    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.write_queue {
-            Some(q) => Some(q.lock().await),
+    /// Waits for this process's turn to run a write transaction on a pool connection (SQLite
+    /// only; see `writer`), committing the open batch first.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<batch::WriterState>> {
+        match &self.writer {
+            Some(w) => Some(w.exclusive().await),
             None => None,
         }
+    }
+
+    /// One statement on the hot path, durable when this returns: on SQLite in the open batch
+    /// ([`Db::batch`]), elsewhere on its own (no transaction around it).
+    pub(crate) async fn write_one<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<(), DbError> {
+        if self.writer.is_some() {
+            let mut tx = self.batch().await?;
+            q.execute(&mut *tx).await?;
+            tx.commit().await
+        } else {
+            q.execute(&self.pool).await?;
+            Ok(())
+        }
+    }
+
+    /// Group commits so far and the writes they held (SQLite; see [`batch`]).
+    pub fn batch_counts(&self) -> Option<(u64, u64)> {
+        self.writer.as_ref().map(|w| (w.commits(), w.writes()))
+    }
+
+    /// A write transaction on the hot path: on SQLite a part of the open batch (see [`batch`]),
+    /// committed together with the requests that arrive meanwhile; elsewhere a transaction of
+    /// its own. Either way, `commit` returns once the changes are durable, and dropping it
+    /// undoes them.
+    pub(crate) async fn batch(&self) -> Result<WriteTx, DbError> {
+        Ok(match &self.writer {
+            Some(w) => WriteTx::Batch(w.join().await?),
+            None => WriteTx::Own(self.begin_write().await?),
+        })
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
@@ -143,7 +177,45 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(w) = &self.writer {
+            w.close().await;
+        }
         self.pool.close().await;
+    }
+}
+
+/// See [`Db::batch`].
+pub(crate) enum WriteTx {
+    Batch(batch::BatchTx),
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), DbError> {
+        match self {
+            WriteTx::Batch(b) => b.commit().await,
+            WriteTx::Own(t) => Ok(t.commit().await?),
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match self {
+            WriteTx::Batch(b) => b,
+            WriteTx::Own(t) => t,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match self {
+            WriteTx::Batch(b) => b,
+            WriteTx::Own(t) => t,
+        }
     }
 }
 

@@ -303,6 +303,18 @@ fn change_event(
     Event::user(action, username.as_str(), changes)
 }
 
+impl Db {
+    pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(display_name)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,17 +326,5 @@ mod tests {
         let shown = format!("{c:?} {c:#?}");
         assert!(!shown.contains("argon2id") && !shown.contains("aGFzaA"), "{shown}");
         assert!(shown.contains("user_id: 7") && shown.contains("<redacted>"), "{shown}");
-    }
-}
-
-impl Db {
-    pub async fn set_display_name(&self, user_id: i64, display_name: &str) -> Result<(), DbError> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
-            .bind(display_name)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
     }
 }

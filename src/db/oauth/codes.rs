@@ -1,7 +1,7 @@
 //! Consent screens waiting for a decision, and authorization codes: issued, then redeemed once
 //! for a session and its first tokens.
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection};
 
 use super::{Issue, tokens::insert_tokens};
 use crate::{
@@ -160,23 +160,18 @@ impl Db {
     }
 
     pub async fn insert_code(&self, code_hash: &[u8], code: &CodeRow) -> Result<(), DbError> {
+        let q = bind_code(sqlx::query(INSERT_CODE), code_hash, code);
+        self.write_one(q).await
+    }
+
+    /// Stores many codes in one transaction (the benchmark's seed).
+    pub async fn insert_codes(&self, codes: &[([u8; 32], CodeRow)]) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, scope, \
-             code_challenge, expires_at, used, redirect_uri_sent, audience) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
-        )
-        .bind(code_hash)
-        .bind(code.client_pk)
-        .bind(code.user_id)
-        .bind(code.redirect_uri.as_str())
-        .bind(code.scope)
-        .bind(code.code_challenge.as_deref())
-        .bind(code.expires_at)
-        .bind(i64::from(code.redirect_uri_sent))
-        .bind(&code.audience)
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.begin_write().await?;
+        for (hash, code) in codes {
+            bind_code(sqlx::query(INSERT_CODE), hash, code).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -192,8 +187,7 @@ impl Db {
         session_cap: u32,
         decide: impl FnOnce(&CodeRow) -> Result<(Issue, R), E>,
     ) -> Result<Redeemed<R, E>, DbError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.batch().await?;
         let claimed: Option<CodeColumns> = sqlx::query_as(
             "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
              RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, expires_at, \
@@ -273,13 +267,29 @@ impl Db {
 
     /// Serialises session creation per user on Postgres (a row lock), so the cap is exact under
     /// concurrency. SQLite transactions already write one at a time.
-    async fn lock_user(&self, tx: &mut Transaction<'static, Any>, user_id: i64) -> Result<(), DbError> {
+    async fn lock_user(&self, conn: &mut AnyConnection, user_id: i64) -> Result<(), DbError> {
         if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(user_id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(user_id).execute(conn).await?;
         }
         Ok(())
     }
+}
+
+const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, scope, \
+     code_challenge, expires_at, used, redirect_uri_sent, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)";
+
+fn bind_code<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    code_hash: &'q [u8],
+    code: &'q CodeRow,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(code_hash)
+        .bind(code.client_pk)
+        .bind(code.user_id)
+        .bind(code.redirect_uri.as_str())
+        .bind(code.scope)
+        .bind(code.code_challenge.as_deref())
+        .bind(code.expires_at)
+        .bind(i64::from(code.redirect_uri_sent))
+        .bind(&code.audience)
 }

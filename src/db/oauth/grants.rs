@@ -92,8 +92,7 @@ impl Db {
         grace: Option<i64>,
         decide: impl FnOnce(&RefreshGrant) -> Result<(Issue, R), E>,
     ) -> Result<Refreshed<R, E>, DbError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.batch().await?;
         // The session row first, then the token: the same lock order as a revocation.
         let grant: Option<(i64, i64, i64, i64)> = sqlx::query_as(
             "UPDATE grants SET refresh_count = refresh_count + 1 \

@@ -1,7 +1,7 @@
 //! Tokens: the bearer lookup every API call makes, introspection, revocation (RFC 7009) and the
 //! tokens clients get for themselves.
 
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 use super::{Issue, NewToken};
 use crate::{
@@ -117,8 +117,7 @@ impl Db {
         now: i64,
         token: &NewToken,
     ) -> Result<(), DbError> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO client_tokens (digest, client_pk, scope, audience, issued_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -127,10 +126,8 @@ impl Db {
         .bind(token.scope)
         .bind(&token.audience)
         .bind(now)
-        .bind(token.expires_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        .bind(token.expires_at);
+        self.write_one(q).await
     }
 
     /// Whether any client may use the client_credentials grant (for the metadata).
@@ -253,7 +250,7 @@ impl Db {
 
 /// The access token and, when issued, the refresh token of `grant_id`, in one statement.
 pub(super) async fn insert_tokens(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     grant_id: i64,
     now: i64,
     tokens: &Issue,
@@ -276,6 +273,6 @@ pub(super) async fn insert_tokens(
     if let Some(r) = &tokens.refresh {
         q = q.bind(r.digest.to_vec()).bind(r.scope).bind(r.expires_at).bind(&r.audience);
     }
-    q.execute(&mut **tx).await?;
+    q.execute(conn).await?;
     Ok(())
 }
