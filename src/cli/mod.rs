@@ -1,10 +1,12 @@
 //! The command line: `clavis [serve]`, `clavis migrate`, `clavis user add`, `clavis client ...`,
-//! `clavis api ...`, `clavis registration-token ...`, `clavis settings`, `clavis audit`.
+//! `clavis api ...`, `clavis registration-token ...`, `clavis settings`, `clavis audit`,
+//! `clavis bench`.
 //! Bad input gets a one-line error naming the field on stderr and exit code 2, and nothing is
 //! written.
 
 mod api;
 mod audit;
+mod bench;
 mod client;
 mod registration;
 mod settings;
@@ -55,6 +57,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<settings::SettingsCommand>,
     },
+    /// Measure: start a server on a fresh database, drive its hot paths with concurrent
+    /// connections and print requests a second, latency and server CPU per request.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -153,6 +158,8 @@ pub async fn run() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match Settings::from_env() {
+        // The benchmark makes its own database and server settings.
+        _ if let Command::Bench(args) = command => bench::run(args).await,
         Err(e) => Err(CliError::Input(e.to_string())),
         Ok(settings) => match command {
             Command::Serve => serve(settings).await,
@@ -169,6 +176,7 @@ pub async fn run() -> ExitCode {
                 settings_command(settings, command.unwrap_or(settings::SettingsCommand::Show { json: false }))
                     .await
             }
+            Command::Bench(_) => Ok(()),
         },
     };
     match result {
