@@ -4,84 +4,11 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, mpsc},
-    time::Duration,
-};
-
 use common::{
-    PASSWORD, TestApp, TestDb, bin,
+    PASSWORD, TestApp, TestDb,
     oauth::{STATE, authorize_path, pkce, query_param, str_of},
+    server::Server,
 };
-
-/// `clavis serve` on a fresh database; every line it writes to stderr lands in `log`.
-struct Server {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(db_url: &str) -> (Self, SocketAddr) {
-        Self::start_with(db_url, &[])
-    }
-
-    fn start_with(db_url: &str, env: &[(&str, &str)]) -> (Self, SocketAddr) {
-        let mut child = Command::new(bin())
-            .arg("serve")
-            .envs(env.iter().copied())
-            .env("DATABASE_URL", db_url)
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env_remove("RUST_LOG")
-            .env_remove("CLAVIS_ISSUER")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run clavis serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let lines = log.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("Clavis is listening") {
-                    // Text (`addr=…`) or JSON (`"addr":"…"`).
-                    let addr = line
-                        .split([' ', ','])
-                        .find_map(|w| w.strip_prefix("addr=").or_else(|| w.strip_prefix("\"addr\":")))
-                        .map(|a| a.trim_matches(['"', '}']));
-                    let _ = addr_tx.send(addr.and_then(|a| a.parse::<SocketAddr>().ok()));
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let addr =
-            addr_rx.recv_timeout(Duration::from_secs(30)).ok().flatten().unwrap_or_else(|| {
-                panic!("no 'Clavis is listening addr=...' line: {:?}", log.lock().unwrap())
-            });
-        (Self { child, log, reader: Some(reader) }, addr)
-    }
-
-    /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(r) = self.reader.take() {
-            r.join().unwrap();
-        }
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 #[tokio::test]
 async fn a_whole_flow_leaves_no_secret_in_the_log() {
@@ -190,7 +117,11 @@ async fn json_lines_carry_the_request_id() {
 
 #[test]
 fn an_unknown_log_format_is_refused_naming_the_variable() {
-    let out = Command::new(bin()).args(["settings"]).env("CLAVIS_LOG_FORMAT", "xml").output().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["settings"])
+        .env("CLAVIS_LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLAVIS_LOG_FORMAT"), "{:?}", out);
 }

@@ -12,6 +12,7 @@ use reqwest::{Client, Response, header};
 
 pub mod cli;
 pub mod oauth;
+pub mod server;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -63,6 +64,11 @@ impl TestDb {
         Self { url: format!("{base}/{name}"), _dir: None }
     }
 
+    /// A database another handle made (and keeps).
+    pub fn at(url: &str) -> Self {
+        Self { url: url.to_string(), _dir: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.url.starts_with("postgres")
     }
@@ -98,7 +104,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
-        let db = TestDb::fresh().await;
+        Self::spawn_on(TestDb::fresh().await, tweak).await
+    }
+
+    /// A second instance (a server of its own, with its own pool) on this app's database.
+    pub async fn another_instance(&self) -> Self {
+        Self::spawn_on(TestDb::at(&self.db.url), |_| {}).await
+    }
+
+    async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::from_lookup(|k| match k {
             "DATABASE_URL" => Some(db.url.clone()),
             "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
