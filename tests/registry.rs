@@ -5,30 +5,10 @@ mod common;
 
 use clavis::{
     auth::token,
-    db::Db,
     domain::client::{ClientForm, ClientId, Field, ListQuery, SecretGrace, SortKey, StateFilter},
     registry::{self, RegistryError},
 };
-use common::TestDb;
-
-async fn db() -> (TestDb, Db) {
-    let t = TestDb::fresh().await;
-    let db = Db::connect(&t.url).await.unwrap();
-    db.migrate().await.unwrap();
-    (t, db)
-}
-
-fn builtin() -> clavis::domain::api::ApiIdentifier {
-    clavis::domain::api::ApiIdentifier::builtin("http://127.0.0.1:3000")
-}
-
-fn form(name: &str) -> ClientForm {
-    ClientForm {
-        name: name.into(),
-        redirect_uris: "https://app.example.com/cb".into(),
-        ..ClientForm::default()
-    }
-}
+use common::registry::{builtin, db, form};
 
 #[tokio::test]
 async fn create_stores_only_a_digest_of_the_secret() {

@@ -99,6 +99,8 @@ struct Search {
     queries: usize,
     p50_ms: f64,
     p95_ms: f64,
+    /// The slowest search typed, and its time.
+    slowest: (String, f64),
 }
 
 #[derive(Serialize, Default)]
@@ -429,6 +431,7 @@ async fn measure_search(
         ["b", "be", "ben", "bench c", "client 4", "client 42", "client 4242", "42", "9999", "nomatch", "app"];
     let url = format!("{base}/api/clients/list");
     let mut times = Vec::new();
+    let mut slowest: Option<(&str, Duration)> = None;
     for round in 0..3 {
         for text in typed {
             let query = ListQuery { search: text.to_string(), ..ListQuery::default() };
@@ -448,13 +451,19 @@ async fn measure_search(
                 return Err(fault(format!("search {text:?}: {status} {}", String::from_utf8_lossy(&bytes))));
             }
             if round > 0 {
-                times.push(t.elapsed());
+                let took = t.elapsed();
+                if slowest.as_ref().is_none_or(|(_, d)| took > *d) {
+                    slowest = Some((text, took));
+                }
+                times.push(took);
             }
         }
     }
     times.sort();
+    let slowest = slowest.map_or((String::new(), 0.0), |(t, d)| (t.to_string(), ms(d)));
     Ok(Search {
         clients,
+        slowest,
         queries: times.len(),
         p50_ms: ms(percentile(&times, 50.0)),
         p95_ms: ms(percentile(&times, 95.0)),
@@ -720,8 +729,8 @@ fn print_table(r: &Report) {
     }
     for s in &r.search {
         println!(
-            "admin search at {:>9} clients: p50 {:.1} ms, p95 {:.1} ms ({} queries)",
-            s.clients, s.p50_ms, s.p95_ms, s.queries
+            "admin search at {:>9} clients: p50 {:.1} ms, p95 {:.1} ms ({} queries; slowest {:?}: {:.1} ms)",
+            s.clients, s.p50_ms, s.p95_ms, s.queries, s.slowest.0, s.slowest.1
         );
     }
     println!("server RSS: {} MiB idle, {} MiB peak", r.rss_idle_kib / 1024, r.rss_peak_kib / 1024);

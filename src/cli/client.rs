@@ -320,14 +320,14 @@ pub async fn run(db: &Db, command: ClientCommand, builtin: &ApiIdentifier) -> Re
                     .collect();
                 println!(
                     "{}",
-                    json!({"total": result.total, "page": query.page, "per_page": per_page, "clients": rows})
+                    json!({"total": result.total, "more": result.more, "page": query.page, "per_page": per_page, "clients": rows})
                 );
             } else {
                 for r in &result.rows {
                     let state = if r.active { "active" } else { "inactive" };
                     println!("{}\t{state}\t{}", r.client_id, r.name);
                 }
-                eprintln!("{} of {} client(s)", result.rows.len(), result.total);
+                eprintln!("{} of {} client(s)", result.rows.len(), result.total_text());
             }
         }
         ClientCommand::Show { client_id, json } => {

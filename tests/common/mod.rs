@@ -12,6 +12,7 @@ use reqwest::{Client, Response, header};
 
 pub mod cli;
 pub mod oauth;
+pub mod registry;
 pub mod server;
 
 pub const PASSWORD: &str = "correct horse battery";

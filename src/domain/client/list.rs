@@ -227,13 +227,33 @@ pub struct ClientSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPage {
     pub rows: Vec<ClientSummary>,
-    /// Matching clients on all pages.
+    /// Matching clients on all pages, counted up to [`ClientPage::COUNT_LIMIT`].
     pub total: u64,
+    /// More than [`ClientPage::COUNT_LIMIT`] match (`total` is then the limit): counting them all
+    /// would read every match of a search at a million clients.
+    #[serde(default)]
+    pub more: bool,
+}
+
+impl ClientPage {
+    pub const COUNT_LIMIT: u64 = 10_000;
+
+    /// The total as shown: "42", "10,000+".
+    pub fn total_text(&self) -> String {
+        if self.more { "10,000+".to_string() } else { self.total.to_string() }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capped_total_reads_as_more_than_the_limit() {
+        let page = |total, more| ClientPage { rows: Vec::new(), total, more };
+        assert_eq!(page(42, false).total_text(), "42");
+        assert_eq!(page(ClientPage::COUNT_LIMIT, true).total_text(), "10,000+");
+    }
 
     #[test]
     fn url_round_trip() {

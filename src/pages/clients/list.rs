@@ -207,6 +207,11 @@ fn ClientTable(
     let first = query.offset() + 1;
     let last = query.offset() + page.rows.len() as u64;
     let pages = page.total.div_ceil(u64::from(query.per_page)).max(1);
+    let summary = format!(
+        "Showing {first}–{last} of {} client{}",
+        page.total_text(),
+        if page.total == 1 { "" } else { "s" }
+    );
     let (prev, next) = (
         ListQuery { page: query.page.saturating_sub(1), ..query.clone() },
         ListQuery { page: query.page + 1, ..query.clone() },
@@ -250,7 +255,7 @@ fn ClientTable(
         </div>
         <nav class="pager" aria-label="Pages">
             <p class="muted" aria-live="polite">
-                {format!("Showing {first}–{last} of {} client{}", page.total, if page.total == 1 { "" } else { "s" })}
+                {summary}
             </p>
             <div class="pager-controls">
                 <label for="per-page">"Per page"</label>

@@ -1,0 +1,109 @@
+//! The client search at scale: counts stop at 10,000 ("10,000+"), a search that matches few
+//! clients among many finds exactly them (through the trigram index on SQLite, `pg_trgm` on
+//! Postgres), and the index follows renames, deletions and every character literally.
+
+mod common;
+
+use clavis::{
+    db::{Backend, Db},
+    domain::client::{ClientId, ClientPage, ListQuery, StateFilter},
+    registry,
+};
+use common::registry::{builtin, db, form};
+
+async fn search(db: &Db, text: &str) -> ClientPage {
+    registry::list(db, &ListQuery { search: text.into(), per_page: 100, ..ListQuery::default() })
+        .await
+        .unwrap()
+}
+
+/// `n` copies of the client named `template`, "Bulk client 1" … (one statement, as the
+/// benchmark seeds them).
+async fn copies(db: &Db, template: &str, n: i64) {
+    let text = if db.backend() == Backend::Sqlite { "n.i" } else { "CAST(n.i AS TEXT)" };
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO clients (client_id, name, name_key, redirect_uris, auth_method, require_pkce, scope, \
+           description, version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, \
+           rate_limit, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
+           refresh_reuse_grace_secs, origin, apis, client_credentials) \
+         SELECT 'bulk-' || {text}, 'Bulk client ' || {text}, 'bulk client ' || {text}, redirect_uris, auth_method, \
+           require_pkce, scope, description, version, access_lifetime_secs, refresh_lifetime_secs, \
+           refresh_count_limit, consent, rate_limit, active, secret_digest, secret_last4, secret_created_at, \
+           created_at, updated_at, refresh_reuse_grace_secs, origin, apis, client_credentials \
+         FROM clients c CROSS JOIN n WHERE c.name = $2"
+    );
+    sqlx::query(&sql).bind(n).bind(template).execute(db.pool()).await.unwrap();
+}
+
+#[tokio::test]
+async fn counts_stop_at_ten_thousand_and_a_rare_match_is_found_exactly() {
+    let (_t, db) = db().await;
+    registry::create(&db, &form("Template"), &builtin()).await.unwrap();
+    registry::create(&db, &form("Needle in the haystack"), &builtin()).await.unwrap();
+    copies(&db, "Template", 10_500).await;
+
+    let all = registry::list(&db, &ListQuery::default()).await.unwrap();
+    assert_eq!((all.total, all.more, all.total_text().as_str()), (10_000, true, "10,000+"));
+    assert_eq!(all.rows.len(), 25);
+
+    // Matches most clients: a page at once, the count capped.
+    let many = search(&db, "bulk client").await;
+    assert!(many.more && many.total == 10_000, "{} {}", many.total, many.more);
+    assert_eq!(many.rows.len(), 100);
+    assert!(many.rows.iter().all(|r| r.name.starts_with("Bulk client ")));
+
+    // Matches few: exactly those, counted exactly.
+    let rare = search(&db, "client 1049").await;
+    let mut names: Vec<&str> = rare.rows.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Bulk client 1049",
+            "Bulk client 10490",
+            "Bulk client 10491",
+            "Bulk client 10492",
+            "Bulk client 10493",
+            "Bulk client 10494",
+            "Bulk client 10495",
+            "Bulk client 10496",
+            "Bulk client 10497",
+            "Bulk client 10498",
+            "Bulk client 10499"
+        ]
+    );
+    assert_eq!((rare.total, rare.more), (11, false));
+    assert_eq!(search(&db, "NEEDLE").await.rows.len(), 1, "case-insensitive");
+    assert_eq!(search(&db, "haystack").await.total, 1);
+    assert_eq!(search(&db, "no such client").await.total, 0);
+    // Short searches (below the trigram index) still match anywhere.
+    assert_eq!(search(&db, "dl").await.total, 1);
+    // A search and another filter: counted with both.
+    let q = ListQuery { search: "bulk client".into(), state: StateFilter::Inactive, ..ListQuery::default() };
+    let none = registry::list(&db, &q).await.unwrap();
+    assert_eq!((none.total, none.more), (0, false));
+    db.close().await;
+}
+
+#[tokio::test]
+async fn the_index_follows_renames_and_deletions_and_takes_every_character_literally() {
+    let (_t, db) = db().await;
+    let (a, _) = registry::create(&db, &form("Orders \"beta\" 100%_done"), &builtin()).await.unwrap();
+    let (b, _) = registry::create(&db, &form("Billing"), &builtin()).await.unwrap();
+    assert_eq!(search(&db, "\"beta\"").await.total, 1, "quotes are literal");
+    assert_eq!(search(&db, "100%_d").await.total, 1, "'%' and '_' are literal");
+    assert_eq!(search(&db, "0%x").await.total, 0);
+    assert_eq!(search(&db, "OR billing").await.total, 0, "no query syntax");
+    let fragment = &b.client_id.as_str()[4..12];
+    assert_eq!(search(&db, fragment).await.rows[0].client_id, b.client_id.as_str(), "by client ID");
+
+    let id = ClientId::parse(a.client_id.as_str()).unwrap();
+    registry::update(&db, &id, &form("Invoices"), &builtin()).await.unwrap();
+    assert_eq!(search(&db, "orders").await.total, 0, "the old name is gone from the index");
+    assert_eq!(search(&db, "invoices").await.total, 1, "the new name is in it");
+    registry::delete(&db, &b.client_id).await.unwrap();
+    assert_eq!(search(&db, "billing").await.total, 0);
+    assert_eq!(search(&db, fragment).await.total, 0);
+    db.close().await;
+}
