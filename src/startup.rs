@@ -11,10 +11,11 @@ use axum::{
     Router, middleware,
     routing::{get, post},
 };
-use http::StatusCode;
+use http::{HeaderValue, StatusCode};
 use leptos::config::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower_http::{compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeader};
 
 use crate::{
     app::{App, shell},
@@ -74,6 +75,7 @@ impl Application {
             .site_root(settings.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(hashed_build())
             .build();
         let state = AppState {
             leptos_options,
@@ -157,13 +159,62 @@ fn router(state: AppState) -> Router {
         })
         // Routed requests only, labelled by route pattern; static files and unknown paths are not.
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .nest_service("/pkg", static_files(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(html_never_cached))
+        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(is_html))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn(move |req, next| csrf::ensure_login_cookie(secure, req, next)))
         .layer(middleware::from_fn(move |req, next| security::security_headers(secure, req, next)))
         .layer(telemetry::request_log())
         .layer(middleware::from_fn(telemetry::request_id))
         .with_state(state)
+}
+
+/// Whether this build's bundle has hashed file names: `cargo leptos build --release` writes
+/// `hash.txt` (the hashes) beside the binary. Builds without it (`cargo build`, tests) serve the
+/// plain names.
+fn hashed_build() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("hash.txt")))
+        .is_some_and(|p| p.exists())
+}
+
+/// The browser bundle (`/pkg`: JS, WASM, CSS). Each file is served as its brotli or gzip copy
+/// made at build time (`cargo leptos build --release --precompress`) when the browser takes it.
+/// Hashed names change with their content, so browsers keep them for a year without asking
+/// again; plain names (a build without hashes) are revalidated on every use.
+fn static_files(options: &LeptosOptions) -> SetResponseHeader<ServeDir, HeaderValue> {
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let cache = if options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    SetResponseHeader::overriding(
+        ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static(cache),
+    )
+}
+
+/// Pages (HTML) carry a session's CSRF tokens and data: never stored by a browser or a proxy.
+async fn html_never_cached(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    if is_html_headers(res.headers()) && !res.headers().contains_key(http::header::CACHE_CONTROL) {
+        res.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Only pages are compressed on the fly (the bundle is compressed at build time; token and API
+/// answers are small and hot).
+fn is_html(_: StatusCode, _: http::Version, headers: &http::HeaderMap, _: &http::Extensions) -> bool {
+    is_html_headers(headers)
+}
+
+fn is_html_headers(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// The client export file (`clavis client export`), downloaded from the client list.

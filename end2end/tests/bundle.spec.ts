@@ -1,0 +1,34 @@
+import { test, expect } from "@playwright/test";
+
+// README "Speed": the browser bundle (JS, WASM, CSS) is served under names that carry its
+// content's hash, as the brotli or gzip copy made at build time, and kept by browsers for a year;
+// pages are compressed on the fly and never cached.
+test("the bundle is hashed, precompressed and cached for a year; pages are compressed, never cached", async ({
+  request,
+  page,
+}) => {
+  const res = await request.get("/login", { headers: { "accept-encoding": "br, gzip" } });
+  expect(res.status()).toBe(200);
+  expect(res.headers()["content-encoding"]).toBe("br");
+  expect(res.headers()["cache-control"]).toBe("no-store");
+  const html = await res.text();
+  const assets = new Map<string, string>();
+  for (const m of html.matchAll(/\/pkg\/clavis\.([A-Za-z0-9_-]+)\.(css|js|wasm)\b/g)) {
+    assets.set(m[2], m[0]);
+  }
+  expect([...assets.keys()].sort()).toEqual(["css", "js", "wasm"]);
+  for (const [kind, url] of assets) {
+    for (const [accept, encoding] of [
+      ["br, gzip", "br"],
+      ["gzip", "gzip"],
+    ]) {
+      const asset = await request.get(url, { headers: { "accept-encoding": accept } });
+      expect(asset.status(), `${url} (${accept})`).toBe(200);
+      expect(asset.headers()["content-encoding"], `${kind} as ${encoding}`).toBe(encoding);
+      expect(asset.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    }
+  }
+  // And the page still comes alive with them.
+  await page.goto("/login");
+  await page.locator("body[data-hydrated=true]").waitFor();
+});
