@@ -75,7 +75,7 @@ impl Application {
             .site_root(settings.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(addr)
-            .hash_files(hashed_build())
+            .hash_files(crate::state::bundle_hashes().is_some())
             .build();
         let state = AppState {
             leptos_options,
@@ -169,16 +169,6 @@ fn router(state: AppState) -> Router {
         .layer(telemetry::request_log())
         .layer(middleware::from_fn(telemetry::request_id))
         .with_state(state)
-}
-
-/// Whether this build's bundle has hashed file names: `cargo leptos build --release` writes
-/// `hash.txt` (the hashes) beside the binary. Builds without it (`cargo build`, tests) serve the
-/// plain names.
-fn hashed_build() -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("hash.txt")))
-        .is_some_and(|p| p.exists())
 }
 
 /// The browser bundle (`/pkg`: JS, WASM, CSS). Each file is served as its brotli or gzip copy

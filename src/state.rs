@@ -2,7 +2,7 @@
 //! the handlers: `oauth/`, `api/` and `auth/` import it, and only [`crate::startup`] (the shell
 //! that assembles them) builds it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -35,4 +35,33 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Who may read `/metrics`.
     pub metrics_allow: Arc<Networks>,
+}
+
+/// The bundle's content hashes (`css`, `js`, `wasm`), as `cargo leptos build --release` writes
+/// them to `hash.txt` beside the binary; `None` for a build without hashed names (`cargo build`,
+/// tests), which serves plain names.
+pub fn bundle_hashes() -> Option<&'static [(String, String)]> {
+    static HASHES: OnceLock<Option<Vec<(String, String)>>> = OnceLock::new();
+    HASHES
+        .get_or_init(|| {
+            let exe = std::env::current_exe().ok()?;
+            let text = std::fs::read_to_string(exe.parent()?.join("hash.txt")).ok()?;
+            Some(
+                text.lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(kind, hash)| (kind.trim().to_string(), hash.trim().to_string()))
+                    .collect(),
+            )
+        })
+        .as_deref()
+}
+
+/// The stylesheet's URL, with its hash when the build has one: for the pages rendered outside
+/// Leptos (the consent screen), which use `HashedStylesheet` otherwise.
+pub fn stylesheet_href() -> &'static str {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| match bundle_hashes().and_then(|h| h.iter().find(|(kind, _)| kind == "css")) {
+        Some((_, hash)) => format!("/pkg/clavis.{hash}.css"),
+        None => "/pkg/clavis.css".to_string(),
+    })
 }

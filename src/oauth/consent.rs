@@ -165,9 +165,10 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Clavis</title><link rel="stylesheet" href="/pkg/clavis.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
+<title>{title} · Clavis</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body><header class="topbar"><span class="brand"><span class="brand-mark" aria-hidden="true">◆</span>Clavis</span></header>
-<main>{body}</main></body></html>"#
+<main>{body}</main></body></html>"#,
+        css = crate::state::stylesheet_href()
     );
     let mut res = (status, Html(html)).into_response();
     let h = res.headers_mut();
