@@ -28,7 +28,19 @@ pub async fn security_headers(https: bool, req: Request, next: Next) -> Response
             h.insert(name, HeaderValue::from_static(value));
         }
     }
+    // Pages carry a session's CSRF tokens and data: never stored by a browser or a proxy.
+    if is_html(h) && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
+}
+
+/// Whether a response is a page (HTML).
+pub fn is_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// The policy of a rendered page: scripts only from this origin or carrying this response's

@@ -161,7 +161,6 @@ fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .nest_service("/pkg", static_files(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(html_never_cached))
         .layer(CompressionLayer::new().br(true).gzip(true).compress_when(is_html))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(middleware::from_fn(move |req, next| csrf::ensure_login_cookie(secure, req, next)))
@@ -185,26 +184,10 @@ fn static_files(options: &LeptosOptions) -> SetResponseHeader<ServeDir, HeaderVa
     )
 }
 
-/// Pages (HTML) carry a session's CSRF tokens and data: never stored by a browser or a proxy.
-async fn html_never_cached(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
-    let mut res = next.run(req).await;
-    if is_html_headers(res.headers()) && !res.headers().contains_key(http::header::CACHE_CONTROL) {
-        res.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    res
-}
-
 /// Only pages are compressed on the fly (the bundle is compressed at build time; token and API
 /// answers are small and hot).
 fn is_html(_: StatusCode, _: http::Version, headers: &http::HeaderMap, _: &http::Extensions) -> bool {
-    is_html_headers(headers)
-}
-
-fn is_html_headers(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"))
+    security::is_html(headers)
 }
 
 /// The client export file (`clavis client export`), downloaded from the client list.
