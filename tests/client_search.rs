@@ -6,7 +6,7 @@ mod common;
 
 use clavis::{
     db::{Backend, Db},
-    domain::client::{ClientId, ClientPage, ListQuery, StateFilter},
+    domain::client::{ClientId, ClientPage, ListQuery, SortKey, StateFilter},
     registry,
 };
 use common::registry::{builtin, db, form};
@@ -81,6 +81,59 @@ async fn counts_stop_at_ten_thousand_and_a_rare_match_is_found_exactly() {
     assert_eq!(search(&db, "dl").await.total, 1);
     // A search and another filter: counted with both.
     let q = ListQuery { search: "bulk client".into(), state: StateFilter::Inactive, ..ListQuery::default() };
+    let none = registry::list(&db, &q).await.unwrap();
+    assert_eq!((none.total, none.more), (0, false));
+
+    // Newest first by default, the trigram index's own order; any other order sorts the matches.
+    let newest: Vec<String> = rare.rows.iter().map(|r| r.name.clone()).collect();
+    let mut expected: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    expected.sort_by_key(|n| std::cmp::Reverse(n.trim_start_matches("Bulk client ").parse::<u32>().unwrap()));
+    assert_eq!(newest, expected, "newest first");
+    let by_name = |search: &str, descending| ListQuery {
+        search: search.into(),
+        sort: SortKey::Name,
+        descending,
+        per_page: 25,
+        ..ListQuery::default()
+    };
+    let asc = registry::list(&db, &by_name("client 1049", false)).await.unwrap();
+    assert_eq!(asc.rows.first().map(|r| r.name.as_str()), Some("Bulk client 1049"));
+    assert_eq!(asc.rows.last().map(|r| r.name.as_str()), Some("Bulk client 10499"));
+    // Thousands of matches in name order: the first page of names as sorted text.
+    let many_by_name = registry::list(&db, &by_name("bulk client", false)).await.unwrap();
+    let firsts: Vec<&str> = many_by_name.rows.iter().take(4).map(|r| r.name.as_str()).collect();
+    assert_eq!(firsts, ["Bulk client 1", "Bulk client 10", "Bulk client 100", "Bulk client 1000"]);
+    assert_eq!((many_by_name.total, many_by_name.more), (10_000, true));
+    let last_page = ListQuery { page: 2, ..by_name("client 1049", true) };
+    let past = registry::list(&db, &last_page).await.unwrap();
+    assert_eq!((past.rows.len(), past.total, past.more), (0, 11, false), "past the last page: still counted");
+
+    // With the state filter: matches the index finds, counted among the active or inactive ones.
+    sqlx::query("UPDATE clients SET active = 0 WHERE client_id = 'bulk-10495'").execute(db.pool()).await.unwrap();
+    let with_state = |state| ListQuery { search: "client 1049".into(), state, ..ListQuery::default() };
+    let active = registry::list(&db, &with_state(StateFilter::Active)).await.unwrap();
+    let inactive = registry::list(&db, &with_state(StateFilter::Inactive)).await.unwrap();
+    assert_eq!((active.total, active.rows.len()), (10, 10));
+    assert_eq!(inactive.rows.iter().map(|r| r.client_id.as_str()).collect::<Vec<_>>(), ["bulk-10495"]);
+    db.close().await;
+}
+
+/// A search shorter than a trigram cannot use the index: it is counted among the first 20,000
+/// clients only, and says so ("at least", the `+`), while its pages still find every match.
+#[tokio::test]
+async fn a_short_search_is_counted_among_the_first_clients_and_says_at_least() {
+    let (_t, db) = db().await;
+    registry::create(&db, &form("Template"), &builtin()).await.unwrap();
+    copies(&db, "Template", 25_000).await;
+    let matching = (1..=25_000).filter(|i| i.to_string().contains("77")).count() as u64;
+    let page = search(&db, "77").await;
+    assert!(page.more, "counted partly");
+    assert!(page.total >= page.rows.len() as u64 && page.total < matching, "{} of {matching}", page.total);
+    assert!(page.total_text().ends_with('+'), "{}", page.total_text());
+    // Every match is still reachable: the newest are on the first page.
+    assert_eq!(page.rows[0].name, "Bulk client 24977");
+    // A short search on a small filter is counted exactly.
+    let q = ListQuery { search: "77".into(), state: StateFilter::Inactive, ..ListQuery::default() };
     let none = registry::list(&db, &q).await.unwrap();
     assert_eq!((none.total, none.more), (0, false));
     db.close().await;

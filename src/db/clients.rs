@@ -385,124 +385,182 @@ impl Db {
         self.execute_audited(q, event).await
     }
 
-    /// One page of the list and the number of matching clients (counted up to
-    /// [`ClientPage::COUNT_LIMIT`]), in one round trip, or two for a search on SQLite.
-    ///
-    /// The total is an uncorrelated scalar subquery, evaluated once, and it stops counting past
-    /// the limit: at a million clients a search matching most of them would otherwise read every
-    /// match. Every sort is served by one index scan in either direction, which finds a page of a
-    /// search that matches many clients at once. A search that matches few is found through a
-    /// trigram index instead: on Postgres `pg_trgm` indexes, chosen by its planner; on SQLite the
-    /// FTS5 table `clients_search`, through the search's rarest trigram (see [`Db::rarest_trigram`]).
+    /// One page of the list and the number of matching clients, counted up to
+    /// [`ClientPage::COUNT_LIMIT`], at a cost that stays bounded at a million clients:
+    /// - no search: one index scan in the sort order (either direction), and a count that stops
+    ///   past the limit;
+    /// - SQLite, a search of 3 or more ASCII characters: the FTS5 trigram index `clients_search`
+    ///   finds the matches (case-insensitive substrings of the name or the client ID) and counts
+    ///   them; in creation order, the index's own, a page is read straight off it; in another
+    ///   order, up to the limit's matches are sorted, and more are found by walking that order;
+    /// - otherwise (Postgres, whose planner chooses its `pg_trgm` indexes, or a search too short
+    ///   for trigrams): a LIKE filter along the sort order. A search shorter than 3 characters
+    ///   is counted among the first [`SCAN_LIMIT`] clients only (`more` then says "at least").
     pub async fn list_clients(&self, query: &ListQuery) -> Result<ClientPage, DbError> {
         let q = query.clone().normalized();
-        let mut filter = ListFilter::of(&q);
-        if self.backend() == Backend::Sqlite && filter.patterns.is_some() {
-            match self.rarest_trigram(&q.search).await? {
-                Rarest::Absent => return Ok(ClientPage { rows: Vec::new(), total: 0, more: false }),
-                Rarest::Few(trigram) => filter.restrict_to(fts_phrase(&trigram)),
-                Rarest::Many => {}
-            }
+        let filter = ListFilter::of(&q);
+        if self.backend() == Backend::Sqlite && q.search.len() >= 3 && q.search.is_ascii() {
+            return self.list_clients_fts(&q, &filter).await;
         }
-        let dir = if q.descending { "DESC" } else { "ASC" };
-        // Whitelisted fragments only; the id breaks ties so pages never overlap.
-        let order = match q.sort {
-            SortKey::Name => format!("name_key {dir}, id {dir}"),
-            SortKey::ClientId => format!("client_id {dir}"),
-            SortKey::State => format!("active {dir}, created_at {dir}, id {dir}"),
-            SortKey::Created => format!("created_at {dir}, id {dir}"),
+        let count = match &filter.patterns {
+            Some(_) if q.search.chars().count() < 3 => scan_count_sql(&filter),
+            _ => format!("{}, 1", count_sql(&filter.where_clause(true))),
         };
         let (limit, offset) = filter.next_params();
-        let count = count_sql(&filter.sql);
         let sql = format!(
-            "SELECT client_id, name, active, created_at, origin, {count} AS total \
+            "SELECT client_id, name, active, created_at, origin, {count} \
              FROM clients {w} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-            w = filter.sql
+            w = filter.where_clause(true),
+            order = order_by(&q)
         );
-        let offset = i64::try_from(q.offset()).unwrap_or(i64::MAX);
         let rows = filter
-            .bind(sqlx::query_as::<_, (String, String, i64, i64, String, i64)>(&sql))
+            .bind(sqlx::query_as::<_, (String, String, i64, i64, String, i64, i64)>(&sql))
             .bind(i64::from(q.per_page))
-            .bind(offset)
+            .bind(offset_of(&q))
             .fetch_all(self.pool())
             .await?;
-        let counted = match rows.first() {
-            Some(r) => r.5,
+        let (counted, complete) = match rows.first() {
+            Some(r) => (r.5, r.6),
             // Past the last page there is no row to carry the total.
-            None => {
-                let sql = format!("SELECT {}", count_sql(&filter.sql));
-                filter.bind(sqlx::query_as::<_, (i64,)>(&sql)).fetch_one(self.pool()).await?.0
-            }
+            None => filter.bind(sqlx::query_as(&format!("SELECT {count}"))).fetch_one(self.pool()).await?,
         };
-        let counted = u64::try_from(counted).unwrap_or(0);
-        let (total, more) = (counted.min(ClientPage::COUNT_LIMIT), counted > ClientPage::COUNT_LIMIT);
         let rows = rows
             .into_iter()
-            .map(|(client_id, name, active, created_at, origin, _)| {
-                Ok(ClientSummary {
-                    client_id,
-                    name,
-                    active: active == 1,
-                    created_at,
-                    origin: ClientOrigin::parse(&origin).ok_or_else(|| corrupt("origin", &origin))?,
-                })
+            .map(|(id, name, active, created, origin, _, _)| (id, name, active, created, origin));
+        page_of(&q, counted, complete == 1, rows)
+    }
+
+    /// [`Db::list_clients`] on SQLite through the trigram index: a count, then a page.
+    async fn list_clients_fts(&self, q: &ListQuery, filter: &ListFilter) -> Result<ClientPage, DbError> {
+        let phrase = fts_phrase(&q.search);
+        let and = filter.and_conditions();
+        // The join only when a condition needs the table: a bare count never leaves the index.
+        let join = if and.is_empty() { "" } else { " CROSS JOIN clients c ON c.id = s.rowid" };
+        let count = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM clients_search s{join} WHERE clients_search MATCH $1{and} LIMIT {}) m",
+            ClientPage::COUNT_LIMIT + 1
+        );
+        let (counted,): (i64,) = sqlx::query_as(&count).bind(&phrase).fetch_one(self.pool()).await?;
+        if counted == 0 {
+            return page_of(q, 0, true, std::iter::empty());
+        }
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let many = u64::try_from(counted).unwrap_or(0) > ClientPage::COUNT_LIMIT;
+        let page = if q.sort == SortKey::Created {
+            // CROSS JOIN keeps the index outside, read in its rowid order until the page is full.
+            format!(
+                "SELECT c.client_id, c.name, c.active, c.created_at, c.origin \
+                 FROM clients_search s CROSS JOIN clients c ON c.id = s.rowid \
+                 WHERE clients_search MATCH $1{and} ORDER BY s.rowid {dir} LIMIT $2 OFFSET $3"
+            )
+        } else if !many {
+            format!(
+                "SELECT client_id, name, active, created_at, origin FROM clients \
+                 WHERE id IN (SELECT rowid FROM clients_search WHERE clients_search MATCH $1){and} \
+                 ORDER BY {} LIMIT $2 OFFSET $3",
+                order_by(q)
+            )
+        } else {
+            // Thousands of matches: a page of them is found soonest along the sort order.
+            let (limit, offset) = filter.next_params();
+            let rows = filter
+                .bind(sqlx::query_as(&format!(
+                    "SELECT client_id, name, active, created_at, origin FROM clients {} \
+                     ORDER BY {} LIMIT {limit} OFFSET {offset}",
+                    filter.where_clause(true),
+                    order_by(q)
+                )))
+                .bind(i64::from(q.per_page))
+                .bind(offset_of(q))
+                .fetch_all(self.pool())
+                .await?;
+            return page_of(q, counted, true, rows.into_iter());
+        };
+        let rows = sqlx::query_as(&page)
+            .bind(&phrase)
+            .bind(i64::from(q.per_page))
+            .bind(offset_of(q))
+            .fetch_all(self.pool())
+            .await?;
+        page_of(q, counted, true, rows.into_iter())
+    }
+}
+
+/// A search shorter than this many clients' worth of rows is counted only so far (no trigram
+/// index can count it).
+pub const SCAN_LIMIT: u64 = 20_000;
+
+/// The page's ORDER BY: whitelisted fragments only; the id breaks ties so pages never overlap.
+/// "Created" is the order clients were stored in, their id's: `created_at` is the clock's reading
+/// of the same moment, and one index then serves it, the trigram index's included.
+fn order_by(q: &ListQuery) -> String {
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    match q.sort {
+        SortKey::Name => format!("name_key {dir}, id {dir}"),
+        SortKey::ClientId => format!("client_id {dir}"),
+        SortKey::State => format!("active {dir}, id {dir}"),
+        SortKey::Created => format!("id {dir}"),
+    }
+}
+
+fn offset_of(q: &ListQuery) -> i64 {
+    i64::try_from(q.offset()).unwrap_or(i64::MAX)
+}
+
+type SummaryRow = (String, String, i64, i64, String);
+
+/// The page from its rows and its count: `complete` when the count covered every client it could
+/// match (up to the limit).
+fn page_of(
+    q: &ListQuery,
+    counted: i64,
+    complete: bool,
+    rows: impl Iterator<Item = SummaryRow>,
+) -> Result<ClientPage, DbError> {
+    let rows = rows
+        .map(|(client_id, name, active, created_at, origin)| {
+            Ok(ClientSummary {
+                client_id,
+                name,
+                active: active == 1,
+                created_at,
+                origin: ClientOrigin::parse(&origin).ok_or_else(|| corrupt("origin", &origin))?,
             })
-            .collect::<Result<_, DbError>>()?;
-        Ok(ClientPage { rows, total, more })
-    }
-}
-
-impl Db {
-    /// SQLite: of the 3-character windows of `search` (lower-cased, as the trigram index folds
-    /// case), the one in the fewest clients, by the index's own counts (`clients_search_terms`).
-    /// Every client the search matches contains it, so when it is rare its few clients are the
-    /// only candidates; when even the rarest is common, the search matches many and walking the
-    /// sort order finds a page sooner. Searches shorter than 3 characters or beyond ASCII (whose
-    /// case folding may differ from the index's) are `Many`: they walk.
-    async fn rarest_trigram(&self, search: &str) -> Result<Rarest, DbError> {
-        if search.len() < 3 || !search.is_ascii() {
-            return Ok(Rarest::Many);
-        }
-        let lower = search.to_ascii_lowercase();
-        let mut trigrams: Vec<&str> = (0..=lower.len() - 3).map(|i| &lower[i..i + 3]).collect();
-        trigrams.sort_unstable();
-        trigrams.dedup();
-        let placeholders: Vec<String> = (1..=trigrams.len()).map(|i| format!("${i}")).collect();
-        let sql =
-            format!("SELECT term, doc FROM clients_search_terms WHERE term IN ({})", placeholders.join(", "));
-        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
-        for t in &trigrams {
-            q = q.bind(*t);
-        }
-        let counts = q.fetch_all(self.pool()).await?;
-        if counts.len() < trigrams.len() {
-            return Ok(Rarest::Absent);
-        }
-        Ok(match counts.into_iter().min_by_key(|(_, doc)| *doc) {
-            Some((term, doc)) if doc <= FEW => Rarest::Few(term),
-            _ => Rarest::Many,
         })
-    }
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let counted = u64::try_from(counted).unwrap_or(0);
+    // A partial count is at least what this page shows.
+    let shown = q.offset() + rows.len() as u64;
+    let (total, more) = if complete {
+        (counted.min(ClientPage::COUNT_LIMIT), counted > ClientPage::COUNT_LIMIT)
+    } else {
+        (counted.max(shown).min(ClientPage::COUNT_LIMIT), true)
+    };
+    Ok(ClientPage { rows, total, more })
 }
 
-/// Clients a trigram may be in for its clients to be read as the search's candidates (more: the
-/// sort order is walked instead).
-const FEW: i64 = 20_000;
-
-enum Rarest {
-    /// Some trigram of the search is in no client: nothing matches.
-    Absent,
-    /// This trigram is in few clients.
-    Few(String),
-    /// Every trigram is in many clients (or the search cannot use the index).
-    Many,
-}
-
-/// Counts the clients `filter` matches, up to one past the limit.
-fn count_sql(filter: &str) -> String {
+/// Counts the clients `where_clause` matches, up to one past the limit.
+fn count_sql(where_clause: &str) -> String {
     format!(
-        "(SELECT COUNT(*) FROM (SELECT 1 FROM clients {filter} LIMIT {}) matched)",
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM clients {where_clause} LIMIT {}) matched)",
         ClientPage::COUNT_LIMIT + 1
+    )
+}
+
+/// Counts a short search's matches among the first [`SCAN_LIMIT`] clients the other conditions
+/// keep, and whether those were all of them (1) or not (0): two columns.
+fn scan_count_sql(filter: &ListFilter) -> String {
+    let scanned = format!(
+        "SELECT name_key, client_id FROM clients {} LIMIT {}",
+        filter.where_clause(false),
+        SCAN_LIMIT
+    );
+    format!(
+        "(SELECT COUNT(*) FROM ({scanned}) scanned WHERE {LIKE}), \
+         (SELECT CASE WHEN COUNT(*) > {SCAN_LIMIT} THEN 0 ELSE 1 END \
+          FROM (SELECT 1 FROM clients {} LIMIT {}) seen)",
+        filter.where_clause(false),
+        SCAN_LIMIT + 1
     )
 }
 
@@ -512,21 +570,21 @@ fn fts_phrase(search: &str) -> String {
     format!("\"{}\"", search.replace('"', "\"\""))
 }
 
-/// The WHERE clause of a list query and the values it binds.
+/// The search as LIKE conditions, its patterns bound as `$1` (name) and `$2` (client ID).
+const LIKE: &str = "(name_key LIKE $1 ESCAPE '\\' OR client_id LIKE $2 ESCAPE '\\')";
+
+/// The conditions of a list query and the values it binds.
 struct ListFilter {
-    sql: String,
-    /// Name pattern (lower-cased) and client_id pattern, when searching.
+    /// State and origin: whitelisted literals.
+    conditions: Vec<&'static str>,
+    /// The search as LIKE patterns: name (lower-cased) and client ID.
     patterns: Option<(String, String)>,
-    /// SQLite: the FTS5 phrase (one trigram) whose few clients are the only candidates (the
-    /// patterns still decide, so results are the same with or without it).
-    candidates: Option<String>,
 }
 
 impl ListFilter {
     fn of(q: &ListQuery) -> Self {
         let mut conditions = Vec::new();
         let patterns = (!q.search.is_empty()).then(|| {
-            conditions.push("(name_key LIKE $1 ESCAPE '\\' OR client_id LIKE $2 ESCAPE '\\')");
             (format!("%{}%", escape_like(&q.search.to_lowercase())), format!("%{}%", escape_like(&q.search)))
         });
         match q.state {
@@ -534,41 +592,42 @@ impl ListFilter {
             StateFilter::Active => conditions.push("active = 1"),
             StateFilter::Inactive => conditions.push("active = 0"),
         }
-        // Whitelisted literals only.
         match q.origin.origin() {
             None => {}
             Some(ClientOrigin::Admin) => conditions.push("origin = 'admin'"),
             Some(ClientOrigin::Registered) => conditions.push("origin = 'registered'"),
             Some(ClientOrigin::MetadataDocument) => conditions.push("origin = 'metadata_document'"),
         }
-        let sql =
-            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        Self { sql, patterns, candidates: None }
+        Self { conditions, patterns }
     }
 
-    /// Only the clients FTS5 matches with `phrase` are candidates (a search, on SQLite).
-    fn restrict_to(&mut self, phrase: String) {
-        self.sql.push_str(" AND id IN (SELECT rowid FROM clients_search WHERE clients_search MATCH $3)");
-        self.candidates = Some(phrase);
+    /// "WHERE …" with the search's LIKE conditions or without them; empty when nothing applies.
+    fn where_clause(&self, with_search: bool) -> String {
+        let mut all = Vec::with_capacity(self.conditions.len() + 1);
+        if with_search && self.patterns.is_some() {
+            all.push(LIKE);
+        }
+        all.extend(&self.conditions);
+        if all.is_empty() { String::new() } else { format!("WHERE {}", all.join(" AND ")) }
+    }
+
+    /// The state and origin conditions, each after " AND ".
+    fn and_conditions(&self) -> String {
+        self.conditions.iter().map(|c| format!(" AND {c}")).collect()
     }
 
     /// The placeholders that come after the filter's own.
     fn next_params(&self) -> (&'static str, &'static str) {
-        match (&self.patterns, &self.candidates) {
-            (None, _) => ("$1", "$2"),
-            (Some(_), None) => ("$3", "$4"),
-            (Some(_), Some(_)) => ("$4", "$5"),
-        }
+        if self.patterns.is_some() { ("$3", "$4") } else { ("$1", "$2") }
     }
 
     fn bind<'q, O>(
         &self,
         q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-        match (&self.patterns, &self.candidates) {
-            (Some((name, id)), Some(phrase)) => q.bind(name.clone()).bind(id.clone()).bind(phrase.clone()),
-            (Some((name, id)), None) => q.bind(name.clone()).bind(id.clone()),
-            (None, _) => q,
+        match &self.patterns {
+            Some((name, id)) => q.bind(name.clone()).bind(id.clone()),
+            None => q,
         }
     }
 }

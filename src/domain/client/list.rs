@@ -229,8 +229,9 @@ pub struct ClientPage {
     pub rows: Vec<ClientSummary>,
     /// Matching clients on all pages, counted up to [`ClientPage::COUNT_LIMIT`].
     pub total: u64,
-    /// More than [`ClientPage::COUNT_LIMIT`] match (`total` is then the limit): counting them all
-    /// would read every match of a search at a million clients.
+    /// At least `total` match, maybe more: more than [`ClientPage::COUNT_LIMIT`] (`total` is then
+    /// the limit), or a search too short for the trigram index was counted among the first
+    /// clients only. Counting them all would read every client at a million clients.
     #[serde(default)]
     pub more: bool,
 }
@@ -238,9 +239,21 @@ pub struct ClientPage {
 impl ClientPage {
     pub const COUNT_LIMIT: u64 = 10_000;
 
-    /// The total as shown: "42", "10,000+".
+    /// The total as shown: "42", "10,000+", "1,234+".
     pub fn total_text(&self) -> String {
-        if self.more { "10,000+".to_string() } else { self.total.to_string() }
+        let mut digits = self.total.to_string();
+        let mut at = digits.len();
+        while at > 3 {
+            at -= 3;
+            digits.insert(at, ',');
+        }
+        if self.more { format!("{digits}+") } else { digits }
+    }
+
+    /// Whether a page after page `page` of `per_page` has clients.
+    pub fn has_page_after(&self, page: u32, per_page: u32) -> bool {
+        let pages = self.total.div_ceil(u64::from(per_page)).max(1);
+        u64::from(page) < pages || (self.more && self.rows.len() as u64 == u64::from(per_page))
     }
 }
 
@@ -253,6 +266,9 @@ mod tests {
         let page = |total, more| ClientPage { rows: Vec::new(), total, more };
         assert_eq!(page(42, false).total_text(), "42");
         assert_eq!(page(ClientPage::COUNT_LIMIT, true).total_text(), "10,000+");
+        assert_eq!(page(1234, true).total_text(), "1,234+");
+        assert_eq!(page(999, false).total_text(), "999");
+        assert_eq!(page(1_000_000, false).total_text(), "1,000,000");
     }
 
     #[test]

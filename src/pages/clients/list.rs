@@ -206,7 +206,6 @@ fn ClientTable(
     };
     let first = query.offset() + 1;
     let last = query.offset() + page.rows.len() as u64;
-    let pages = page.total.div_ceil(u64::from(query.per_page)).max(1);
     let summary = format!(
         "Showing {first}–{last} of {} client{}",
         page.total_text(),
@@ -217,7 +216,9 @@ fn ClientTable(
         ListQuery { page: query.page + 1, ..query.clone() },
     );
     let has_prev = query.page > 1;
-    let has_next = u64::from(query.page) < pages;
+    let has_next = page.has_page_after(query.page, query.per_page);
+    let pages = page.total.div_ceil(u64::from(query.per_page)).max(u64::from(query.page));
+    let pages = if page.more { format!("{pages}+") } else { pages.to_string() };
     let (go_prev, go_next, go_size) = (go.clone(), go.clone(), go.clone());
     let size_query = query.clone();
     view! {
