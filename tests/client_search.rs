@@ -109,7 +109,10 @@ async fn counts_stop_at_ten_thousand_and_a_rare_match_is_found_exactly() {
     assert_eq!((past.rows.len(), past.total, past.more), (0, 11, false), "past the last page: still counted");
 
     // With the state filter: matches the index finds, counted among the active or inactive ones.
-    sqlx::query("UPDATE clients SET active = 0 WHERE client_id = 'bulk-10495'").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE clients SET active = 0 WHERE client_id = 'bulk-10495'")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let with_state = |state| ListQuery { search: "client 1049".into(), state, ..ListQuery::default() };
     let active = registry::list(&db, &with_state(StateFilter::Active)).await.unwrap();
     let inactive = registry::list(&db, &with_state(StateFilter::Inactive)).await.unwrap();

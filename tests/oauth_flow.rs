@@ -693,6 +693,34 @@ async fn refresh_count_limits_and_lifetimes_are_honoured() {
     assert_eq!((status.as_u16(), str_of(&err, "error")), (400, "invalid_grant"));
 }
 
+/// Another client presenting a refresh token gets `invalid_grant`, and nothing it tried stays:
+/// the token still rotates once for its owner, and the session's refresh count is unchanged.
+#[tokio::test]
+async fn another_clients_refresh_token_is_refused_and_left_as_it_was() {
+    let (app, cookie) = app_with_user().await;
+    let owner = app.add_client(|_| {}).await;
+    let other = app.add_client(|_| {}).await;
+    let body = app.tokens(&cookie, &owner).await;
+    let refresh = str_of(&body, "refresh_token").to_string();
+    for _ in 0..3 {
+        let (status, err) = app.refresh(&other, &refresh).await;
+        assert_eq!((status.as_u16(), str_of(&err, "error")), (400, "invalid_grant"), "{err}");
+    }
+    let db = app.db_handle().await;
+    let (count, rotated): (i64, i64) = sqlx::query_as(
+        "SELECT g.refresh_count, t.rotated FROM grants g JOIN tokens t ON t.grant_id = g.id WHERE t.kind = 'refresh'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    db.close().await;
+    assert_eq!((count, rotated), (0, 0), "the other client's attempts left no trace");
+    let (status, refreshed) = app.refresh(&owner, &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    let (status, _) = app.refresh(&owner, str_of(&refreshed, "refresh_token")).await;
+    assert_eq!(status, 200);
+}
+
 #[tokio::test]
 async fn refresh_may_narrow_the_scope_but_never_widen_it() {
     let (app, cookie) = app_with_user().await;

@@ -267,9 +267,99 @@ fn lost() -> DbError {
     DbError::Corrupt("the writing connection is gone".into())
 }
 
+/// Statements that run one after another in a transaction, each with its own values (`$1`… in
+/// each counts from its own first value). On SQLite they go to the connection as one query, so
+/// one trip to its worker thread runs them all (the placeholders renumbered to follow each other);
+/// Postgres takes one statement a query, so there each runs on its own.
+#[derive(Default)]
+pub(crate) struct Script<'a> {
+    statements: Vec<(String, Vec<Value<'a>>)>,
+}
+
+/// A value a [`Script`] binds.
+pub(crate) enum Value<'a> {
+    Int(i64),
+    MaybeInt(Option<i64>),
+    Bytes(&'a [u8]),
+    Scope(crate::domain::Scope),
+    Apis(&'a crate::domain::api::ApiSet),
+}
+
+impl<'a> Script<'a> {
+    pub(crate) fn push(&mut self, sql: impl Into<String>, values: Vec<Value<'a>>) -> &mut Self {
+        self.statements.push((sql.into(), values));
+        self
+    }
+
+    pub(crate) async fn run(self, conn: &mut AnyConnection, backend: super::Backend) -> Result<(), DbError> {
+        match backend {
+            super::Backend::Sqlite => {
+                let mut sql = String::new();
+                let mut values = Vec::new();
+                for (statement, mut own) in self.statements {
+                    if !sql.is_empty() {
+                        sql.push_str("; ");
+                    }
+                    renumber(&statement, values.len(), &mut sql);
+                    values.append(&mut own);
+                }
+                bind(sqlx::query(&sql), values).execute(conn).await?;
+            }
+            super::Backend::Postgres => {
+                for (statement, values) in self.statements {
+                    bind(sqlx::query(&statement), values).execute(&mut *conn).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bind<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    values: Vec<Value<'q>>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for v in values {
+        q = match v {
+            Value::Int(i) => q.bind(i),
+            Value::MaybeInt(i) => q.bind(i),
+            Value::Bytes(b) => q.bind(b),
+            Value::Scope(s) => q.bind(s),
+            Value::Apis(a) => q.bind(a),
+        };
+    }
+    q
+}
+
+/// Appends `sql` to `out` with each placeholder `$n` written as `$(n + by)`.
+fn renumber(sql: &str, by: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    #[test]
+    fn placeholders_are_renumbered_to_follow_the_statements_before() {
+        let mut out = String::new();
+        super::renumber("UPDATE t SET a = $1 WHERE id = $2 AND b = $10", 3, &mut out);
+        assert_eq!(out, "UPDATE t SET a = $4 WHERE id = $5 AND b = $13");
+        let mut out = String::new();
+        super::renumber("SELECT 1", 5, &mut out);
+        assert_eq!(out, "SELECT 1");
+    }
 
     use sqlx::Executor;
 

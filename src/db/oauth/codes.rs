@@ -3,7 +3,8 @@
 
 use sqlx::{Any, AnyConnection};
 
-use super::{Issue, tokens::insert_tokens};
+use super::{Issue, tokens::store_tokens};
+use crate::db::batch::{Script, Value};
 use crate::{
     db::{Backend, Db, DbError},
     domain::{Scope, api::ApiSet},
@@ -238,29 +239,30 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         // Live sessions beyond the cap, and expired ones, go; the newest `session_cap` stay.
-        sqlx::query(
-            "DELETE FROM grants WHERE user_id = $1 AND client_pk = $2 AND id NOT IN \
-               (SELECT id FROM grants WHERE user_id = $1 AND client_pk = $2 \
-                  AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC LIMIT $4)",
-        )
-        .bind(code.user_id)
-        .bind(client_pk)
-        .bind(now)
-        .bind(i64::from(session_cap))
-        .execute(&mut *tx)
-        .await?;
-        insert_tokens(&mut tx, grant_id, now, &tokens).await?;
-        // Self-registered clients in use are kept by the purge.
-        sqlx::query("UPDATE clients SET last_used_at = $1 WHERE id = $2 AND origin <> 'admin'")
-            .bind(now)
-            .bind(client_pk)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE authorization_codes SET grant_id = $1 WHERE code_hash = $2")
-            .bind(grant_id)
-            .bind(code_hash)
-            .execute(&mut *tx)
-            .await?;
+        // Self-registered clients in use are kept by the purge. The code remembers its session
+        // (a replay revokes it).
+        let mut script = Script::default();
+        script
+            .push(
+                "DELETE FROM grants WHERE user_id = $1 AND client_pk = $2 AND id NOT IN \
+                   (SELECT id FROM grants WHERE user_id = $1 AND client_pk = $2 \
+                      AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC LIMIT $4)",
+                vec![
+                    Value::Int(code.user_id),
+                    Value::Int(client_pk),
+                    Value::Int(now),
+                    Value::Int(i64::from(session_cap)),
+                ],
+            )
+            .push(
+                "UPDATE clients SET last_used_at = $1 WHERE id = $2 AND origin <> 'admin'",
+                vec![Value::Int(now), Value::Int(client_pk)],
+            )
+            .push(
+                "UPDATE authorization_codes SET grant_id = $1 WHERE code_hash = $2",
+                vec![Value::Int(grant_id), Value::Bytes(code_hash)],
+            );
+        store_tokens(&mut tx, self.backend(), script, grant_id, now, &tokens).await?;
         tx.commit().await?;
         Ok(Redeemed::Issued(minted))
     }

@@ -1,9 +1,15 @@
 //! Sessions (`grants`): refresh-token rotation with reuse detection, and the lists and
 //! revocations of the account page and the client's details page.
 
-use super::{Issue, tokens::insert_tokens};
+use sqlx::Row;
+
+use super::{Issue, tokens::store_tokens};
 use crate::{
-    db::{Db, DbError, audit::Event},
+    db::{
+        Backend, Db, DbError,
+        audit::Event,
+        batch::{Script, Value},
+    },
     domain::{Scope, api::ApiSet, audit::FieldChange, client::ClientId},
 };
 
@@ -78,6 +84,15 @@ pub struct ClientSession {
     pub last_used_at: i64,
 }
 
+/// Counts a refresh on the session of the refresh token `$1`.
+const COUNT_REFRESH: &str = "UPDATE grants SET refresh_count = refresh_count + 1 \
+     WHERE id = (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') \
+     RETURNING id, client_pk, refresh_count, created_at";
+
+/// Marks the refresh token `$1` used at `$2` (with the successor's salt `$3`), if it was not.
+const ROTATE_TOKEN: &str = "UPDATE tokens SET rotated = 1, rotated_at = $2, successor_salt = $3 \
+     WHERE digest = $1 AND kind = 'refresh' AND rotated = 0 RETURNING scope, expires_at, audience";
+
 impl Db {
     /// Rotates a refresh token in one transaction: counts the refresh on its session, marks the
     /// token used, lets `decide` check the refresh and mint the tokens, stores them. A refusal
@@ -93,31 +108,54 @@ impl Db {
         decide: impl FnOnce(&RefreshGrant) -> Result<(Issue, R), E>,
     ) -> Result<Refreshed<R, E>, DbError> {
         let mut tx = self.batch().await?;
-        // The session row first, then the token: the same lock order as a revocation.
-        let grant: Option<(i64, i64, i64, i64)> = sqlx::query_as(
-            "UPDATE grants SET refresh_count = refresh_count + 1 \
-             WHERE id = (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') \
-             RETURNING id, client_pk, refresh_count, created_at",
-        )
-        .bind(digest)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let salt = grace.map(|_| crate::auth::token::random_token());
+        let salt_bytes = salt.as_ref().map(|s| s.as_bytes().to_vec());
+        let (grant, token) = match self.backend() {
+            // Both statements in one trip to the writing connection: SQLite runs them in order.
+            Backend::Sqlite => {
+                let rows = sqlx::query(&format!("{COUNT_REFRESH}; {ROTATE_TOKEN}"))
+                    .bind(digest)
+                    .bind(now)
+                    .bind(salt_bytes)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let (mut grant, mut token) = (None, None);
+                for row in &rows {
+                    // The first statement returns four columns, the second three.
+                    if row.len() == 4 {
+                        grant = Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?));
+                    } else {
+                        token = Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+                    }
+                }
+                (grant, token)
+            }
+            // The session row first, then the token: the same lock order as a revocation.
+            Backend::Postgres => {
+                let grant = sqlx::query_as(COUNT_REFRESH).bind(digest).fetch_optional(&mut *tx).await?;
+                let token = match grant {
+                    Some(_) => {
+                        sqlx::query_as(ROTATE_TOKEN)
+                            .bind(digest)
+                            .bind(now)
+                            .bind(salt_bytes)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    }
+                    None => None,
+                };
+                (grant, token)
+            }
+        };
+        let grant: Option<(i64, i64, i64, i64)> = grant;
+        let token: Option<(Scope, Option<i64>, ApiSet)> = token;
         let Some((grant_id, grant_client, refresh_count, created_at)) = grant else {
             return Ok(Refreshed::NotFound);
         };
         if grant_client != client_pk {
+            // Another client's token: whatever the statements changed is undone with the savepoint.
             return Ok(Refreshed::NotFound);
         }
-        let salt = grace.map(|_| crate::auth::token::random_token());
-        let token: Option<(Scope, Option<i64>, ApiSet)> = sqlx::query_as(
-            "UPDATE tokens SET rotated = 1, rotated_at = $2, successor_salt = $3 \
-             WHERE digest = $1 AND rotated = 0 RETURNING scope, expires_at, audience",
-        )
-        .bind(digest)
-        .bind(now)
-        .bind(salt.as_ref().map(|s| s.as_bytes().to_vec()))
-        .fetch_optional(&mut *tx)
-        .await?;
         let Some((token_scope, token_expires_at, audience)) = token else {
             if let Some(grace) = grace {
                 let rotated: Option<(Option<i64>, Option<Vec<u8>>)> =
@@ -155,18 +193,20 @@ impl Db {
             Ok(issued) => issued,
             Err(reason) => return Ok(Refreshed::Refused(reason)),
         };
-        sqlx::query("UPDATE grants SET expires_at = $1 WHERE id = $2")
-            .bind(tokens.grant_expires_at)
-            .bind(grant_id)
-            .execute(&mut *tx)
-            .await?;
-        // An access token that never expires is replaced, not joined, by its successor: otherwise
-        // every refresh would leave one more immortal token behind.
-        sqlx::query("DELETE FROM tokens WHERE grant_id = $1 AND kind = 'access' AND expires_at IS NULL")
-            .bind(grant_id)
-            .execute(&mut *tx)
-            .await?;
-        insert_tokens(&mut tx, grant_id, now, &tokens).await?;
+        // The session's new end, and the tokens: an access token that never expires is replaced,
+        // not joined, by its successor (otherwise every refresh would leave one more immortal
+        // token behind).
+        let mut script = Script::default();
+        script
+            .push(
+                "UPDATE grants SET expires_at = $1 WHERE id = $2",
+                vec![Value::MaybeInt(tokens.grant_expires_at), Value::Int(grant_id)],
+            )
+            .push(
+                "DELETE FROM tokens WHERE grant_id = $1 AND kind = 'access' AND expires_at IS NULL",
+                vec![Value::Int(grant_id)],
+            );
+        store_tokens(&mut tx, self.backend(), script, grant_id, now, &tokens).await?;
         tx.commit().await?;
         Ok(Refreshed::Issued(minted))
     }

@@ -5,7 +5,10 @@ use sqlx::AnyConnection;
 
 use super::{Issue, NewToken};
 use crate::{
-    db::{Db, DbError},
+    db::{
+        Backend, Db, DbError,
+        batch::{Script, Value},
+    },
     domain::{Scope, api::ApiSet, client::ClientScope},
 };
 
@@ -248,31 +251,42 @@ impl Db {
     }
 }
 
-/// The access token and, when issued, the refresh token of `grant_id`, in one statement.
-pub(super) async fn insert_tokens(
+/// Stores the tokens of session `grant_id` issued at `now` after the statements already in
+/// `script`, and runs it all (one trip to the writing connection on SQLite).
+pub(super) async fn store_tokens<'a>(
     conn: &mut AnyConnection,
+    backend: Backend,
+    mut script: Script<'a>,
     grant_id: i64,
     now: i64,
-    tokens: &Issue,
+    tokens: &'a Issue,
 ) -> Result<(), DbError> {
-    let values = if tokens.refresh.is_some() {
-        "($1, $2, 'access', $3, $4, $5, 0, $6), ($7, $2, 'refresh', $8, $4, $9, 0, $10)"
-    } else {
-        "($1, $2, 'access', $3, $4, $5, 0, $6)"
+    let access = &tokens.access;
+    let mut values = vec![
+        Value::Bytes(&access.digest),
+        Value::Int(grant_id),
+        Value::Scope(access.scope),
+        Value::Int(now),
+        Value::MaybeInt(access.expires_at),
+        Value::Apis(&access.audience),
+    ];
+    let rows = match &tokens.refresh {
+        Some(r) => {
+            values.extend([
+                Value::Bytes(&r.digest),
+                Value::Scope(r.scope),
+                Value::MaybeInt(r.expires_at),
+                Value::Apis(&r.audience),
+            ]);
+            "($1, $2, 'access', $3, $4, $5, 0, $6), ($7, $2, 'refresh', $8, $4, $9, 0, $10)"
+        }
+        None => "($1, $2, 'access', $3, $4, $5, 0, $6)",
     };
-    let sql = format!(
-        "INSERT INTO tokens (digest, grant_id, kind, scope, issued_at, expires_at, rotated, audience) VALUES {values}"
+    script.push(
+        format!(
+            "INSERT INTO tokens (digest, grant_id, kind, scope, issued_at, expires_at, rotated, audience) VALUES {rows}"
+        ),
+        values,
     );
-    let mut q = sqlx::query(&sql)
-        .bind(tokens.access.digest.to_vec())
-        .bind(grant_id)
-        .bind(tokens.access.scope)
-        .bind(now)
-        .bind(tokens.access.expires_at)
-        .bind(&tokens.access.audience);
-    if let Some(r) = &tokens.refresh {
-        q = q.bind(r.digest.to_vec()).bind(r.scope).bind(r.expires_at).bind(&r.audience);
-    }
-    q.execute(conn).await?;
-    Ok(())
+    script.run(conn, backend).await
 }
