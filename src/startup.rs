@@ -78,7 +78,7 @@ impl Application {
             .hash_files(crate::state::bundle_hashes().is_some())
             .build();
         let state = AppState {
-            leptos_options,
+            leptos_options: Arc::new(leptos_options),
             db: db.clone(),
             issuer: issuer.clone(),
             limits: Arc::new(SignInLimits::new(settings.sign_in_pace)),
@@ -155,7 +155,7 @@ fn router(state: AppState) -> Router {
         .route("/admin/clients/export.json", get(export_clients))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            move || shell(LeptosOptions::clone(&options))
         })
         // Routed requests only, labelled by route pattern; static files and unknown paths are not.
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::record))

@@ -21,10 +21,12 @@ use crate::{
 /// Client registrations one address may make in an hour (RFC 7591 endpoint).
 pub const REGISTRATIONS_PER_HOUR: u32 = 20;
 
-/// Shared by every handler and, through Leptos context, every server function.
+/// Shared by every handler and, through Leptos context, every server function. Cloned for every
+/// request (and every middleware that takes it), so every field is a handle: a clone counts
+/// references and allocates nothing.
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     pub db: Db,
     pub issuer: Arc<Issuer>,
     pub limits: Arc<SignInLimits>,
@@ -35,6 +37,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Who may read `/metrics`.
     pub metrics_allow: Arc<Networks>,
+}
+
+/// Leptos's handlers take the options by value (a page render clones them; a token request
+/// does not).
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        LeptosOptions::clone(&state.leptos_options)
+    }
 }
 
 /// The bundle's content hashes (`css`, `js`, `wasm`), as `cargo leptos build --release` writes
