@@ -486,8 +486,8 @@ impl Db {
     }
 }
 
-/// A search shorter than this many clients' worth of rows is counted only so far (no trigram
-/// index can count it).
+/// A search shorter than 3 characters is counted among this many clients only: no trigram index
+/// can count it, and counting it through a million clients would read them all.
 pub const SCAN_LIMIT: u64 = 20_000;
 
 /// The page's ORDER BY: whitelisted fragments only; the id breaks ties so pages never overlap.
