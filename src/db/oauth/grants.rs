@@ -110,7 +110,9 @@ impl Db {
         let mut tx = self.batch().await?;
         let salt = grace.map(|_| crate::auth::token::random_token());
         let salt_bytes = salt.as_ref().map(|s| s.as_bytes().to_vec());
-        let (grant, token) = match self.backend() {
+        type Grant = (i64, i64, i64, i64);
+        type Token = (Scope, Option<i64>, ApiSet);
+        let (grant, token): (Option<Grant>, Option<Token>) = match self.backend() {
             // Both statements in one trip to the writing connection: SQLite runs them in order.
             Backend::Sqlite => {
                 let rows = sqlx::query(&format!("{COUNT_REFRESH}; {ROTATE_TOKEN}"))
@@ -132,9 +134,11 @@ impl Db {
             }
             // The session row first, then the token: the same lock order as a revocation.
             Backend::Postgres => {
-                let grant = sqlx::query_as(COUNT_REFRESH).bind(digest).fetch_optional(&mut *tx).await?;
+                let grant: Option<Grant> =
+                    sqlx::query_as(COUNT_REFRESH).bind(digest).fetch_optional(&mut *tx).await?;
+                // Another client's token is not touched.
                 let token = match grant {
-                    Some(_) => {
+                    Some((_, grant_client, _, _)) if grant_client == client_pk => {
                         sqlx::query_as(ROTATE_TOKEN)
                             .bind(digest)
                             .bind(now)
@@ -142,18 +146,17 @@ impl Db {
                             .fetch_optional(&mut *tx)
                             .await?
                     }
-                    None => None,
+                    _ => None,
                 };
                 (grant, token)
             }
         };
-        let grant: Option<(i64, i64, i64, i64)> = grant;
-        let token: Option<(Scope, Option<i64>, ApiSet)> = token;
         let Some((grant_id, grant_client, refresh_count, created_at)) = grant else {
             return Ok(Refreshed::NotFound);
         };
         if grant_client != client_pk {
-            // Another client's token: whatever the statements changed is undone with the savepoint.
+            // Another client's token: on SQLite, what the combined statements changed is undone
+            // with the savepoint.
             return Ok(Refreshed::NotFound);
         }
         let Some((token_scope, token_expires_at, audience)) = token else {
