@@ -393,14 +393,23 @@ impl Db {
     ///   finds the matches (case-insensitive substrings of the name or the client ID) and counts
     ///   them; in creation order, the index's own, a page is read straight off it; in another
     ///   order, up to the limit's matches are sorted, and more are found by walking that order;
-    /// - otherwise (Postgres, whose planner chooses its `pg_trgm` indexes, or a search too short
-    ///   for trigrams): a LIKE filter along the sort order. A search shorter than 3 characters
-    ///   is counted among the first [`SCAN_LIMIT`] clients only (`more` then says "at least").
+    /// - Postgres, a search of 3 or more characters: the `pg_trgm` indexes collect the matches,
+    ///   looked up by the search's rarest part ([`super::trigrams`]), up to one past the limit,
+    ///   in the statement that reads the page: sorted among themselves when that was all of
+    ///   them, found along the sort order when there are more;
+    /// - otherwise (a search too short for trigrams, or not ASCII on SQLite): a LIKE filter along
+    ///   the sort order. A search shorter than 3 characters is counted among the first
+    ///   [`SCAN_LIMIT`] clients only (`more` then says "at least").
     pub async fn list_clients(&self, query: &ListQuery) -> Result<ClientPage, DbError> {
         let q = query.clone().normalized();
         let filter = ListFilter::of(&q);
-        if self.backend() == Backend::Sqlite && q.search.len() >= 3 && q.search.is_ascii() {
-            return self.list_clients_fts(&q, &filter).await;
+        let long = q.search.chars().count() >= 3;
+        match self.backend() {
+            Backend::Sqlite if long && q.search.is_ascii() => {
+                return self.list_clients_fts(&q, &filter).await;
+            }
+            Backend::Postgres if long => return self.list_clients_trgm(&q, &filter).await,
+            _ => {}
         }
         let count = match &filter.patterns {
             Some(_) if q.search.chars().count() < 3 => scan_count_sql(&filter),
@@ -428,6 +437,67 @@ impl Db {
             .into_iter()
             .map(|(id, name, active, created, origin, _, _)| (id, name, active, created, origin));
         page_of(&q, counted, complete == 1, rows)
+    }
+
+    /// [`Db::list_clients`] on Postgres through the `pg_trgm` indexes: one statement.
+    async fn list_clients_trgm(&self, q: &ListQuery, filter: &ListFilter) -> Result<ClientPage, DbError> {
+        let sample = match &self.search_sample {
+            Some(cache) => cache.get(self.pool()).await?,
+            None => None,
+        };
+        let key = sample.and_then(|s| s.key(&q.search));
+        // When a part of the search is looked up, the whole only filters: `|| ''` hides it from
+        // the indexes, which would otherwise read its common trigrams' lists too.
+        let found = if key.is_some() {
+            "(name_key LIKE $3 ESCAPE '\\' OR client_id LIKE $4 ESCAPE '\\') \
+             AND ((name_key || '') LIKE $1 ESCAPE '\\' OR (client_id || '') LIKE $2 ESCAPE '\\')"
+        } else {
+            LIKE
+        };
+        let (limit, offset) = if key.is_some() { ("$5", "$6") } else { ("$3", "$4") };
+        let and = filter.and_conditions();
+        let cap = ClientPage::COUNT_LIMIT;
+        let order = order_by(q);
+        let columns = "client_id, name, active, created_at, origin, (SELECT total FROM matched_count)";
+        let sql = format!(
+            "WITH matched AS MATERIALIZED (SELECT id, name_key, client_id, name, active, created_at, origin \
+               FROM clients WHERE {found}{and} LIMIT {over}), \
+             matched_count AS MATERIALIZED (SELECT COUNT(*) AS total FROM matched) \
+             (SELECT {columns} FROM matched WHERE (SELECT total FROM matched_count) <= {cap} \
+               ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
+             UNION ALL \
+             (SELECT {columns} FROM clients WHERE {LIKE}{and} AND (SELECT total FROM matched_count) > {cap} \
+               ORDER BY {order} LIMIT {limit} OFFSET {offset})",
+            over = cap + 1
+        );
+        let key = key.map(|(lower, typed)| {
+            (format!("%{}%", escape_like(&lower)), format!("%{}%", escape_like(&typed)))
+        });
+        let rows = filter
+            .bind_with(key.as_ref(), sqlx::query_as::<_, (String, String, i64, i64, String, i64)>(&sql))
+            .bind(i64::from(q.per_page))
+            .bind(offset_of(q))
+            .fetch_all(self.pool())
+            .await?;
+        let counted = match rows.first() {
+            Some(r) => r.5,
+            // Past the last page there is no row to carry the count.
+            None => {
+                let count = format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM clients WHERE {found}{and} LIMIT {}) m",
+                    cap + 1
+                );
+                let (counted,): (i64,) = filter
+                    .bind_with(key.as_ref(), sqlx::query_as::<_, (i64,)>(&count))
+                    .fetch_one(self.pool())
+                    .await?;
+                counted
+            }
+        };
+        let rows = rows
+            .into_iter()
+            .map(|(id, name, active, created, origin, _)| (id, name, active, created, origin));
+        page_of(q, counted, true, rows)
     }
 
     /// [`Db::list_clients`] on SQLite through the trigram index: a count, then a page.
@@ -619,6 +689,18 @@ impl ListFilter {
     /// The placeholders that come after the filter's own.
     fn next_params(&self) -> (&'static str, &'static str) {
         if self.patterns.is_some() { ("$3", "$4") } else { ("$1", "$2") }
+    }
+
+    /// [`ListFilter::bind`], then a key's patterns (name, client ID) as `$3` and `$4`.
+    fn bind_with<'q, O>(
+        &self,
+        key: Option<&(String, String)>,
+        q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        match key {
+            Some((name, id)) => self.bind(q).bind(name.clone()).bind(id.clone()),
+            None => self.bind(q),
+        }
     }
 
     fn bind<'q, O>(

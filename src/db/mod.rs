@@ -11,6 +11,7 @@ pub mod registration;
 mod scope;
 pub mod sessions;
 pub mod settings;
+mod trigrams;
 pub mod users;
 
 use std::time::Duration;
@@ -42,6 +43,9 @@ pub struct Db {
     writer: Option<std::sync::Arc<batch::Writer>>,
     /// Whom the changes made through this handle are recorded as (see [`Db::by`]).
     actor: Option<std::sync::Arc<crate::domain::audit::Actor>>,
+    /// Postgres only: which trigrams of the stored names are common ([`trigrams`]), for the
+    /// client search.
+    search_sample: Option<std::sync::Arc<trigrams::SampleCache>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +93,8 @@ impl Db {
             .connect(&url)
             .await?;
         let writer = (backend == Backend::Sqlite && !in_memory).then(|| batch::Writer::new(pool.clone()));
-        Ok(Self { pool, backend, writer, actor: None })
+        let search_sample = (backend == Backend::Postgres).then(Default::default);
+        Ok(Self { pool, backend, writer, actor: None, search_sample })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {

@@ -1,0 +1,262 @@
+//! Which part of a client search Postgres's trigram indexes should look up.
+//!
+//! `pg_trgm` answers `LIKE '%…%'` from a GIN index by reading, for each trigram of the pattern,
+//! the list of rows that hold it, and keeping the rows on every list: the cost is the lists'
+//! combined length, however few rows they share. "client 4242" among a million clients named
+//! "Bench client N" reads five lists of a million rows ("cli", "lie", "ien", "ent", "nt ") to
+//! keep the few hundred rows that also hold "424" and "242": ~50 ms, where "%424%" alone takes
+//! ~3. So the index is given the part of the search whose trigrams are rarest, and the whole
+//! search then filters the rows it finds: the same matches, read from the short lists only.
+//!
+//! How rare a trigram is comes from a sample of the stored names and client IDs: the values
+//! Postgres's own statistics keep for those columns (`pg_stats.histogram_bounds`, about a hundred
+//! each, gathered by ANALYZE and autovacuum), read again every few minutes. Without statistics
+//! (a new database) the search is looked up whole, as before.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use sqlx::AnyPool;
+
+use super::DbError;
+
+/// A trigram as `pg_trgm` forms it: three lower-case characters, spaces padding word edges.
+type Trigram = [char; 3];
+
+/// How many of the sampled values hold each trigram, for one column.
+#[derive(Debug, Default)]
+struct Column {
+    values: u32,
+    holding: HashMap<Trigram, u32>,
+}
+
+impl Column {
+    fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut column = Self::default();
+        let mut seen = Vec::new();
+        for value in values {
+            seen.clear();
+            value_trigrams(value, &mut seen);
+            seen.sort_unstable();
+            seen.dedup();
+            for t in &seen {
+                *column.holding.entry(*t).or_default() += 1;
+            }
+            column.values += 1;
+        }
+        column
+    }
+
+    /// The share of rows whose index list holds `t`; one never sampled counts as half a value
+    /// (rarer than any seen, but not free).
+    fn share(&self, t: &Trigram) -> f64 {
+        let held = self.holding.get(t).map_or(0.5, |&n| f64::from(n));
+        held / f64::from(self.values.max(1))
+    }
+}
+
+/// Sampled trigram counts of the two indexed columns.
+#[derive(Debug)]
+pub struct Sample {
+    name: Column,
+    client_id: Column,
+}
+
+impl Sample {
+    pub fn of<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+        client_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        Self { name: Column::of(names), client_id: Column::of(client_ids) }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.values == 0 && self.client_id.values == 0
+    }
+
+    /// The index work `LIKE '%part%'` costs, as a share of the table: the lengths of its
+    /// trigrams' lists in both indexes. `None` when the part has no trigram (the index cannot
+    /// serve it at all).
+    fn cost(&self, part: &str) -> Option<f64> {
+        let mut trigrams = Vec::new();
+        pattern_trigrams(part, &mut trigrams);
+        trigrams.sort_unstable();
+        trigrams.dedup();
+        (!trigrams.is_empty())
+            .then(|| trigrams.iter().map(|t| self.name.share(t) + self.client_id.share(t)).sum())
+    }
+
+    /// The part of `search` to look up in the indexes, lower-cased (for `name_key`) and as typed
+    /// (for `client_id`), when one is markedly cheaper than the whole; `None`: look up the whole.
+    /// Every part is a substring of the search, so whatever the search matches, it matches too.
+    pub fn key(&self, search: &str) -> Option<(String, String)> {
+        if self.is_empty() {
+            return None;
+        }
+        let whole = self.cost(&search.to_lowercase())?;
+        let chars: Vec<char> = search.chars().collect();
+        let lowered = search.to_lowercase();
+        let mut best: Option<(f64, String, String)> = None;
+        for start in 0..chars.len() {
+            for len in 3..=KEY_MAX_CHARS.min(chars.len() - start) {
+                let typed: String = chars[start..start + len].iter().collect();
+                let lower = typed.to_lowercase();
+                // Lower-casing is not always per character (a final sigma): keep only parts of
+                // the lowered search itself.
+                if !lowered.contains(&lower) {
+                    continue;
+                }
+                let Some(cost) = self.cost(&lower) else { continue };
+                // Cheaper wins; at equal cost the longer part (fewer rows to filter).
+                if best.as_ref().is_none_or(|(c, l, _)| cost < *c || (cost == *c && lower.len() > l.len())) {
+                    best = Some((cost, lower, typed));
+                }
+            }
+        }
+        best.filter(|(cost, _, _)| *cost * 2.0 < whole).map(|(_, lower, typed)| (lower, typed))
+    }
+}
+
+/// Parts of a search weighed as index keys are at most this long (in characters): the cheapest
+/// part is short, and the search filters the rest.
+const KEY_MAX_CHARS: usize = 8;
+
+/// `pg_trgm`'s word characters: letters and digits.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// The trigrams of one word, padded with two spaces before when its start is known and one after
+/// when its end is.
+fn word_trigrams(word: &[char], starts: bool, ends: bool, out: &mut Vec<Trigram>) {
+    let mut padded = Vec::with_capacity(word.len() + 3);
+    if starts {
+        padded.extend([' ', ' ']);
+    }
+    for c in word {
+        padded.extend(c.to_lowercase());
+    }
+    if ends {
+        padded.push(' ');
+    }
+    out.extend(padded.windows(3).map(|w| [w[0], w[1], w[2]]));
+}
+
+/// The words of `text` (runs of word characters) with whether each has a known start and end.
+fn words(text: &str, edges_known: bool) -> Vec<(Vec<char>, bool, bool)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_word(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_word(chars[i]) {
+            i += 1;
+        }
+        let starts = start > 0 || edges_known;
+        let ends = i < chars.len() || edges_known;
+        out.push((chars[start..i].to_vec(), starts, ends));
+    }
+    out
+}
+
+/// The trigrams a stored value is indexed under: every word padded on both sides.
+fn value_trigrams(value: &str, out: &mut Vec<Trigram>) {
+    for (word, starts, ends) in words(value, true) {
+        word_trigrams(&word, starts, ends, out);
+    }
+}
+
+/// The trigrams `pg_trgm` looks up for `LIKE '%part%'`: a word's start (end) is known only where
+/// the part has a non-word character before (after) it.
+fn pattern_trigrams(part: &str, out: &mut Vec<Trigram>) {
+    for (word, starts, ends) in words(part, false) {
+        word_trigrams(&word, starts, ends, out);
+    }
+}
+
+/// The process's sample, read again when older than [`SampleCache::MAX_AGE`].
+#[derive(Debug, Default)]
+pub struct SampleCache {
+    taken: Mutex<Option<(Instant, Arc<Sample>)>>,
+}
+
+impl SampleCache {
+    pub const MAX_AGE: Duration = Duration::from_secs(300);
+
+    /// The current sample; `None` while the table has no statistics yet (asked again next time).
+    pub async fn get(&self, pool: &AnyPool) -> Result<Option<Arc<Sample>>, DbError> {
+        if let Some((at, sample)) = &*self.taken.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < Self::MAX_AGE
+        {
+            return Ok(Some(sample.clone()));
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT attname::text, unnest(histogram_bounds::text::text[]) FROM pg_stats \
+             WHERE schemaname = current_schema() AND tablename = 'clients' \
+             AND attname IN ('name_key', 'client_id')",
+        )
+        .fetch_all(pool)
+        .await?;
+        let of = |column: &'static str| rows.iter().filter(move |r| r.0 == column).map(|r| r.1.as_str());
+        let sample = Arc::new(Sample::of(of("name_key"), of("client_id")));
+        if sample.is_empty() {
+            return Ok(None);
+        }
+        *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), sample.clone()));
+        Ok(Some(sample))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trigrams(f: fn(&str, &mut Vec<Trigram>), text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        f(text, &mut out);
+        out.iter().map(|t| t.iter().collect()).collect()
+    }
+
+    #[test]
+    fn values_and_patterns_form_trigrams_as_pg_trgm_does() {
+        assert_eq!(trigrams(value_trigrams, "Ab 4"), ["  a", " ab", "ab ", "  4", " 4 "]);
+        // Inside %…%, a word's edge is known only where the part shows it.
+        assert_eq!(trigrams(pattern_trigrams, "4242"), ["424", "242"]);
+        assert_eq!(trigrams(pattern_trigrams, " 42"), ["  4", " 42"]);
+        assert_eq!(trigrams(pattern_trigrams, "client 4"), ["cli", "lie", "ien", "ent", "nt ", "  4"]);
+        assert_eq!(trigrams(pattern_trigrams, "-4-"), ["  4", " 4 "]);
+        assert!(trigrams(pattern_trigrams, "ab").is_empty());
+    }
+
+    /// "Bench client N" for a thousand N, and their client IDs.
+    fn bench_sample() -> Sample {
+        let names: Vec<String> = (0..1000).map(|i| format!("bench client {i}")).collect();
+        let ids: Vec<String> = (0..1000).map(|i| format!("bench-{i}")).collect();
+        Sample::of(names.iter().map(String::as_str), ids.iter().map(String::as_str))
+    }
+
+    #[test]
+    fn the_rarest_part_of_a_search_is_looked_up() {
+        let sample = bench_sample();
+        // "client" is in every name: the digits are looked up instead.
+        let (lower, typed) = sample.key("Client 4242").unwrap();
+        assert!("4242".contains(&lower) && lower.len() >= 3, "{lower}");
+        assert_eq!(lower, typed);
+        // A part keeps the search's case for the client ID.
+        let (lower, typed) = sample.key("CLIENT XQZW").unwrap();
+        assert!("CLIENT XQZW".contains(&typed) && typed.contains('X'), "{typed}");
+        assert_eq!(lower, typed.to_lowercase());
+        // Nothing markedly rarer than the whole: the whole is looked up.
+        assert_eq!(sample.key("4242"), None);
+        assert_eq!(sample.key("xqzw"), None);
+        // Without statistics nothing is chosen.
+        assert_eq!(Sample::of([], []).key("client 4242"), None);
+    }
+}
