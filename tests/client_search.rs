@@ -20,6 +20,11 @@ async fn search(db: &Db, text: &str) -> ClientPage {
 /// `n` copies of the client named `template`, "Bulk client 1" … (one statement, as the
 /// benchmark seeds them).
 async fn copies(db: &Db, template: &str, n: i64) {
+    copies_named(db, template, n, "Bulk client ", "bulk-").await;
+}
+
+/// `n` copies of `template` named `name` and `id` followed by 1 … `n`.
+async fn copies_named(db: &Db, template: &str, n: i64, name: &str, id: &str) {
     let text = if db.backend() == Backend::Sqlite { "n.i" } else { "CAST(n.i AS TEXT)" };
     let sql = format!(
         "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
@@ -27,13 +32,21 @@ async fn copies(db: &Db, template: &str, n: i64) {
            description, version, access_lifetime_secs, refresh_lifetime_secs, refresh_count_limit, consent, \
            rate_limit, active, secret_digest, secret_last4, secret_created_at, created_at, updated_at, \
            refresh_reuse_grace_secs, origin, apis, client_credentials) \
-         SELECT 'bulk-' || {text}, 'Bulk client ' || {text}, 'bulk client ' || {text}, redirect_uris, auth_method, \
+         SELECT $3 || {text}, $4 || {text}, $5 || {text}, redirect_uris, auth_method, \
            require_pkce, scope, description, version, access_lifetime_secs, refresh_lifetime_secs, \
            refresh_count_limit, consent, rate_limit, active, secret_digest, secret_last4, secret_created_at, \
            created_at, updated_at, refresh_reuse_grace_secs, origin, apis, client_credentials \
          FROM clients c CROSS JOIN n WHERE c.name = $2"
     );
-    sqlx::query(&sql).bind(n).bind(template).execute(db.pool()).await.unwrap();
+    sqlx::query(&sql)
+        .bind(n)
+        .bind(template)
+        .bind(id)
+        .bind(name)
+        .bind(name.to_lowercase())
+        .execute(db.pool())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -145,6 +158,38 @@ async fn a_short_search_is_counted_among_the_first_clients_and_says_at_least() {
     let q = ListQuery { search: "77".into(), state: StateFilter::Inactive, ..ListQuery::default() };
     let none = registry::list(&db, &q).await.unwrap();
     assert_eq!((none.total, none.more), (0, false));
+    db.close().await;
+}
+
+/// Thousands of matches, none among the newest clients: the first page is still the newest of
+/// them (on Postgres the walk along the order gives up and the matches are collected instead).
+#[tokio::test]
+async fn many_matches_made_long_ago_are_found_in_order() {
+    let (_t, db) = db().await;
+    registry::create(&db, &form("Template"), &builtin()).await.unwrap();
+    copies_named(&db, "Template", 10_500, "Old client ", "bulk-x-").await;
+    copies(&db, "Template", 30_000).await;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("ANALYZE clients").execute(db.pool()).await.unwrap();
+    }
+    let old = |page, sort, descending| ListQuery {
+        search: "old client".into(),
+        sort,
+        descending,
+        page,
+        per_page: 25,
+        ..ListQuery::default()
+    };
+    let names = |p: &ClientPage| p.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let first = registry::list(&db, &old(1, SortKey::Created, true)).await.unwrap();
+    assert_eq!((first.total, first.more), (10_000, true));
+    let expected: Vec<String> = (10_476..=10_500).rev().map(|i| format!("Old client {i}")).collect();
+    assert_eq!(names(&first), expected);
+    let second = registry::list(&db, &old(2, SortKey::Created, true)).await.unwrap();
+    let expected: Vec<String> = (10_451..=10_475).rev().map(|i| format!("Old client {i}")).collect();
+    assert_eq!(names(&second), expected);
+    let by_name = registry::list(&db, &old(1, SortKey::Name, false)).await.unwrap();
+    assert_eq!(names(&by_name)[..4], ["Old client 1", "Old client 10", "Old client 100", "Old client 1000"]);
     db.close().await;
 }
 

@@ -439,13 +439,19 @@ impl Db {
         page_of(&q, counted, complete == 1, rows)
     }
 
-    /// [`Db::list_clients`] on Postgres through the `pg_trgm` indexes: one statement.
+    /// [`Db::list_clients`] on Postgres through the `pg_trgm` indexes, in one statement: the
+    /// matches are counted up to one past the limit; when that was all of them, they are
+    /// collected and sorted; when there are more, the first clients in the sort order are
+    /// walked for a page of them. A matching key that is rare overall may still be missing from
+    /// the first rows of the order (its clients were all made long ago, say): the walk then
+    /// stops after [`WALK_LIMIT`] clients and the key's matches are collected and sorted.
     async fn list_clients_trgm(&self, q: &ListQuery, filter: &ListFilter) -> Result<ClientPage, DbError> {
         let sample = match &self.search_sample {
             Some(cache) => cache.get(self.pool()).await?,
             None => None,
         };
         let key = sample.and_then(|s| s.key(&q.search));
+        let selective = key.as_ref().is_some_and(super::trigrams::Key::is_selective);
         // When a part of the search is looked up, the whole only filters: `|| ''` hides it from
         // the indexes, which would otherwise read its common trigrams' lists too.
         let found = if key.is_some() {
@@ -456,23 +462,45 @@ impl Db {
         };
         let (limit, offset) = if key.is_some() { ("$5", "$6") } else { ("$3", "$4") };
         let and = filter.and_conditions();
-        let cap = ClientPage::COUNT_LIMIT;
         let order = order_by(q);
-        let columns = "client_id, name, active, created_at, origin, (SELECT total FROM matched_count)";
+        let cap = ClientPage::COUNT_LIMIT;
+        let columns = "id, name_key, client_id, name, active, created_at, origin";
+        let out = "client_id, name, active, created_at, origin, (SELECT total FROM matched_count)";
+        let many = format!("(SELECT total FROM matched_count) > {cap}");
+        let page = format!("ORDER BY {order} LIMIT {limit} OFFSET {offset}");
+        // Conditions on the subquery's output stay outside it (OFFSET 0 keeps them there): a
+        // branch whose condition is false is then never started, parallel workers included.
+        let (walked, sorted_when, walk) = if selective {
+            let full = format!("(SELECT COUNT(*) FROM walked) >= {limit} + {offset}");
+            (
+                format!(
+                    ", walked AS MATERIALIZED (SELECT * FROM (SELECT {columns} FROM clients WHERE TRUE{and} \
+                       ORDER BY {order} LIMIT {WALK_LIMIT}) w WHERE {many} AND {LIKE} \
+                       ORDER BY {order} LIMIT {limit} + {offset})"
+                ),
+                format!("NOT {many} OR NOT {full}"),
+                format!("(SELECT {out} FROM walked WHERE {full} {page})"),
+            )
+        } else {
+            (
+                String::new(),
+                format!("NOT {many}"),
+                format!(
+                    "(SELECT {out} FROM (SELECT {columns} FROM clients WHERE {LIKE}{and} {page}) w \
+                      WHERE {many} ORDER BY {order})"
+                ),
+            )
+        };
         let sql = format!(
-            "WITH matched AS MATERIALIZED (SELECT id, name_key, client_id, name, active, created_at, origin \
-               FROM clients WHERE {found}{and} LIMIT {over}), \
-             matched_count AS MATERIALIZED (SELECT COUNT(*) AS total FROM matched) \
-             (SELECT {columns} FROM matched WHERE (SELECT total FROM matched_count) <= {cap} \
-               ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
-             UNION ALL \
-             (SELECT {columns} FROM clients WHERE {LIKE}{and} AND (SELECT total FROM matched_count) > {cap} \
-               ORDER BY {order} LIMIT {limit} OFFSET {offset})",
+            "WITH matched_count AS MATERIALIZED \
+               (SELECT COUNT(*) AS total FROM (SELECT 1 FROM clients WHERE {found}{and} LIMIT {over}) m){walked} \
+             (SELECT {out} FROM (SELECT {columns} FROM clients WHERE {found}{and} OFFSET 0) s \
+               WHERE {sorted_when} {page}) \
+             UNION ALL {walk}",
             over = cap + 1
         );
-        let key = key.map(|(lower, typed)| {
-            (format!("%{}%", escape_like(&lower)), format!("%{}%", escape_like(&typed)))
-        });
+        let key =
+            key.map(|k| (format!("%{}%", escape_like(&k.name)), format!("%{}%", escape_like(&k.client_id))));
         let rows = filter
             .bind_with(key.as_ref(), sqlx::query_as::<_, (String, String, i64, i64, String, i64)>(&sql))
             .bind(i64::from(q.per_page))
@@ -555,6 +583,10 @@ impl Db {
         page_of(q, counted, true, rows.into_iter())
     }
 }
+
+/// On Postgres, how many clients along the sort order are searched for a page of a selective
+/// key's matches before they are collected through the index instead.
+const WALK_LIMIT: u64 = 10_000;
 
 /// A search shorter than 3 characters is counted among this many clients only: no trigram index
 /// can count it, and counting it through a million clients would read them all.

@@ -89,10 +89,10 @@ impl Sample {
             .then(|| trigrams.iter().map(|t| self.name.share(t) + self.client_id.share(t)).sum())
     }
 
-    /// The part of `search` to look up in the indexes, lower-cased (for `name_key`) and as typed
-    /// (for `client_id`), when one is markedly cheaper than the whole; `None`: look up the whole.
-    /// Every part is a substring of the search, so whatever the search matches, it matches too.
-    pub fn key(&self, search: &str) -> Option<(String, String)> {
+    /// The part of `search` to look up in the indexes when one is markedly cheaper than the
+    /// whole; `None`: look up the whole. Every part is a substring of the search, so whatever
+    /// the search matches, it matches too.
+    pub fn key(&self, search: &str) -> Option<Key> {
         if self.is_empty() {
             return None;
         }
@@ -116,7 +116,30 @@ impl Sample {
                 }
             }
         }
-        best.filter(|(cost, _, _)| *cost * 2.0 < whole).map(|(_, lower, typed)| (lower, typed))
+        best.filter(|(cost, _, _)| *cost * 2.0 < whole).map(|(lists, name, client_id)| Key {
+            name,
+            client_id,
+            lists,
+        })
+    }
+}
+
+/// A part of a search to look up in the trigram indexes.
+#[derive(Debug, PartialEq)]
+pub struct Key {
+    /// Lower-cased, for `name_key`.
+    pub name: String,
+    /// As typed, for `client_id`.
+    pub client_id: String,
+    /// The estimated length of its trigrams' lists in both indexes, as a share of the table.
+    pub lists: f64,
+}
+
+impl Key {
+    /// Whether the key's lists are short enough that collecting every match through them beats
+    /// walking the sort order, wherever the matches lie in it.
+    pub fn is_selective(&self) -> bool {
+        self.lists < 0.5
     }
 }
 
@@ -246,13 +269,17 @@ mod tests {
     fn the_rarest_part_of_a_search_is_looked_up() {
         let sample = bench_sample();
         // "client" is in every name: the digits are looked up instead.
-        let (lower, typed) = sample.key("Client 4242").unwrap();
-        assert!("4242".contains(&lower) && lower.len() >= 3, "{lower}");
-        assert_eq!(lower, typed);
+        let key = sample.key("Client 4242").unwrap();
+        assert!("4242".contains(&key.name) && key.name.len() >= 3, "{key:?}");
+        assert_eq!(key.name, key.client_id);
+        assert!(key.is_selective(), "{key:?}");
         // A part keeps the search's case for the client ID.
-        let (lower, typed) = sample.key("CLIENT XQZW").unwrap();
-        assert!("CLIENT XQZW".contains(&typed) && typed.contains('X'), "{typed}");
-        assert_eq!(lower, typed.to_lowercase());
+        let key = sample.key("CLIENT XQZW").unwrap();
+        assert!("CLIENT XQZW".contains(&key.client_id) && key.client_id.contains('X'), "{key:?}");
+        assert_eq!(key.name, key.client_id.to_lowercase());
+        // Cheaper than the whole, yet in most rows: not selective.
+        let key = sample.key("bench c").unwrap();
+        assert!(!key.is_selective(), "{key:?}");
         // Nothing markedly rarer than the whole: the whole is looked up.
         assert_eq!(sample.key("4242"), None);
         assert_eq!(sample.key("xqzw"), None);
