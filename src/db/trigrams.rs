@@ -56,6 +56,12 @@ impl Column {
         let held = self.holding.get(t).map_or(0.5, |&n| f64::from(n));
         held / f64::from(self.values.max(1))
     }
+
+    /// The index work looking up `trigrams` costs, as a share of the table: the lengths of
+    /// their lists.
+    fn cost(&self, trigrams: &[Trigram]) -> f64 {
+        trigrams.iter().map(|t| self.share(t)).sum()
+    }
 }
 
 /// Sampled trigram counts of the two indexed columns.
@@ -77,29 +83,24 @@ impl Sample {
         self.name.values == 0 && self.client_id.values == 0
     }
 
-    /// The index work `LIKE '%part%'` costs, as a share of the table: the lengths of its
-    /// trigrams' lists in both indexes. `None` when the part has no trigram (the index cannot
-    /// serve it at all).
-    fn cost(&self, part: &str) -> Option<f64> {
-        let mut trigrams = Vec::new();
-        pattern_trigrams(part, &mut trigrams);
-        trigrams.sort_unstable();
-        trigrams.dedup();
-        (!trigrams.is_empty())
-            .then(|| trigrams.iter().map(|t| self.name.share(t) + self.client_id.share(t)).sum())
-    }
-
-    /// The part of `search` to look up in the indexes when one is markedly cheaper than the
-    /// whole; `None`: look up the whole. Every part is a substring of the search, so whatever
-    /// the search matches, it matches too.
+    /// The part of `search` to look up in each index when that is markedly cheaper than the
+    /// whole; `None`: look up the whole. Each column gets the part rarest in it (a client ID
+    /// seldom holds the words of a name). Every part is a substring of the search, so whatever
+    /// the search matches, its parts match too.
     pub fn key(&self, search: &str) -> Option<Key> {
         if self.is_empty() {
             return None;
         }
-        let whole = self.cost(&search.to_lowercase())?;
-        let chars: Vec<char> = search.chars().collect();
         let lowered = search.to_lowercase();
-        let mut best: Option<(f64, String, String)> = None;
+        let whole = pattern_set(&lowered);
+        if whole.is_empty() {
+            return None;
+        }
+        let whole = self.name.cost(&whole) + self.client_id.cost(&whole);
+        let chars: Vec<char> = search.chars().collect();
+        // (cost, lower-cased part, part as typed), the cheapest so far for each column.
+        let mut name: Option<(f64, String, String)> = None;
+        let mut client_id: Option<(f64, String, String)> = None;
         for start in 0..chars.len() {
             for len in 3..=KEY_MAX_CHARS.min(chars.len() - start) {
                 let typed: String = chars[start..start + len].iter().collect();
@@ -109,27 +110,43 @@ impl Sample {
                 if !lowered.contains(&lower) {
                     continue;
                 }
-                let Some(cost) = self.cost(&lower) else { continue };
-                // Cheaper wins; at equal cost the longer part (fewer rows to filter).
-                if best.as_ref().is_none_or(|(c, l, _)| cost < *c || (cost == *c && lower.len() > l.len())) {
-                    best = Some((cost, lower, typed));
+                let trigrams = pattern_set(&lower);
+                if trigrams.is_empty() {
+                    continue;
+                }
+                for (column, best) in [(&self.name, &mut name), (&self.client_id, &mut client_id)] {
+                    let cost = column.cost(&trigrams);
+                    // Cheaper wins; at equal cost the longer part (fewer rows to filter).
+                    if best
+                        .as_ref()
+                        .is_none_or(|(c, l, _)| cost < *c || (cost == *c && lower.len() > l.len()))
+                    {
+                        *best = Some((cost, lower.clone(), typed.clone()));
+                    }
                 }
             }
         }
-        best.filter(|(cost, _, _)| *cost * 2.0 < whole).map(|(lists, name, client_id)| Key {
-            name,
-            client_id,
-            lists,
-        })
+        let ((name_cost, name, _), (id_cost, _, client_id)) = (name?, client_id?);
+        let lists = name_cost + id_cost;
+        (lists * 2.0 < whole).then_some(Key { name, client_id, lists })
     }
+}
+
+/// The distinct trigrams `pg_trgm` looks up for `LIKE '%part%'`.
+fn pattern_set(part: &str) -> Vec<Trigram> {
+    let mut trigrams = Vec::new();
+    pattern_trigrams(part, &mut trigrams);
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    trigrams
 }
 
 /// A part of a search to look up in the trigram indexes.
 #[derive(Debug, PartialEq)]
 pub struct Key {
-    /// Lower-cased, for `name_key`.
+    /// For `name_key`: lower-cased.
     pub name: String,
-    /// As typed, for `client_id`.
+    /// For `client_id`: as typed (perhaps another part of the search).
     pub client_id: String,
     /// The estimated length of its trigrams' lists in both indexes, as a share of the table.
     pub lists: f64,
@@ -271,12 +288,13 @@ mod tests {
         // "client" is in every name: the digits are looked up instead.
         let key = sample.key("Client 4242").unwrap();
         assert!("4242".contains(&key.name) && key.name.len() >= 3, "{key:?}");
-        assert_eq!(key.name, key.client_id);
         assert!(key.is_selective(), "{key:?}");
-        // A part keeps the search's case for the client ID.
+        // No sampled client ID holds "client": the client ID index looks that up.
+        assert!("Client".contains(&key.client_id), "{key:?}");
+        // The name's part is lower-cased; the client ID's keeps the search's case.
         let key = sample.key("CLIENT XQZW").unwrap();
-        assert!("CLIENT XQZW".contains(&key.client_id) && key.client_id.contains('X'), "{key:?}");
-        assert_eq!(key.name, key.client_id.to_lowercase());
+        assert!("client xqzw".contains(&key.name) && key.name.contains('x'), "{key:?}");
+        assert!("CLIENT XQZW".contains(&key.client_id) && key.client_id.len() >= 3, "{key:?}");
         // Cheaper than the whole, yet in most rows: not selective.
         let key = sample.key("bench c").unwrap();
         assert!(!key.is_selective(), "{key:?}");
