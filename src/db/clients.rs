@@ -586,7 +586,7 @@ impl Db {
 
 /// On Postgres, how many clients along the sort order are searched for a page of a selective
 /// key's matches before they are collected through the index instead.
-const WALK_LIMIT: u64 = 10_000;
+const WALK_LIMIT: u64 = 2_500;
 
 /// A search shorter than 3 characters is counted among this many clients only: no trigram index
 /// can count it, and counting it through a million clients would read them all.

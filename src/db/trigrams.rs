@@ -26,10 +26,10 @@ use super::DbError;
 /// A trigram as `pg_trgm` forms it: three lower-case characters, spaces padding word edges.
 type Trigram = [char; 3];
 
-/// How many of the sampled values hold each trigram, for one column.
+/// One column's sampled values, and how many of them hold each trigram.
 #[derive(Debug, Default)]
 struct Column {
-    values: u32,
+    values: Vec<String>,
     holding: HashMap<Trigram, u32>,
 }
 
@@ -45,24 +45,31 @@ impl Column {
             for t in &seen {
                 *column.holding.entry(*t).or_default() += 1;
             }
-            column.values += 1;
+            column.values.push(value.to_string());
         }
         column
     }
 
-    /// The share of rows whose index list holds `t`; one never sampled counts as half a value
+    /// A count among the sampled values as a share of the table; none counts as half a value
     /// (rarer than any seen, but not free).
-    fn share(&self, t: &Trigram) -> f64 {
-        let held = self.holding.get(t).map_or(0.5, |&n| f64::from(n));
-        held / f64::from(self.values.max(1))
+    fn share(&self, count: usize) -> f64 {
+        let count = if count == 0 { 0.5 } else { count as f64 };
+        count / self.values.len().max(1) as f64
     }
 
-    /// The index work looking up `trigrams` costs, as a share of the table: the lengths of
-    /// their lists.
-    fn cost(&self, trigrams: &[Trigram]) -> f64 {
-        trigrams.iter().map(|t| self.share(t)).sum()
+    /// The cost of looking `part` (with `trigrams`) up in this column's index, as a share of the
+    /// table, and the rows it yields: the lengths of the trigrams' lists, plus those rows, each
+    /// read from the table and filtered (many times the work of a list entry).
+    fn cost(&self, trigrams: &[Trigram], part: &str) -> (f64, f64) {
+        let lists: f64 =
+            trigrams.iter().map(|t| self.share(self.holding.get(t).map_or(0, |&n| n as usize))).sum();
+        let rows = self.share(self.values.iter().filter(|v| v.contains(part)).count());
+        (lists + ROW_WEIGHT * rows, rows)
     }
 }
+
+/// A row read from the table and filtered costs about this many index list entries.
+const ROW_WEIGHT: f64 = 10.0;
 
 /// Sampled trigram counts of the two indexed columns.
 #[derive(Debug)]
@@ -80,7 +87,7 @@ impl Sample {
     }
 
     fn is_empty(&self) -> bool {
-        self.name.values == 0 && self.client_id.values == 0
+        self.name.values.is_empty() && self.client_id.values.is_empty()
     }
 
     /// The part of `search` to look up in each index when that is markedly cheaper than the
@@ -96,11 +103,12 @@ impl Sample {
         if whole.is_empty() {
             return None;
         }
-        let whole = self.name.cost(&whole) + self.client_id.cost(&whole);
+        let whole = self.name.cost(&whole, &lowered).0 + self.client_id.cost(&whole, search).0;
         let chars: Vec<char> = search.chars().collect();
-        // (cost, lower-cased part, part as typed), the cheapest so far for each column.
-        let mut name: Option<(f64, String, String)> = None;
-        let mut client_id: Option<(f64, String, String)> = None;
+        // (cost, rows, part), the cheapest so far for each column: lower-cased for the name,
+        // as typed for the client ID.
+        let mut name: Option<(f64, f64, String)> = None;
+        let mut client_id: Option<(f64, f64, String)> = None;
         for start in 0..chars.len() {
             for len in 3..=KEY_MAX_CHARS.min(chars.len() - start) {
                 let typed: String = chars[start..start + len].iter().collect();
@@ -114,21 +122,20 @@ impl Sample {
                 if trigrams.is_empty() {
                     continue;
                 }
-                for (column, best) in [(&self.name, &mut name), (&self.client_id, &mut client_id)] {
-                    let cost = column.cost(&trigrams);
+                for (column, best, part) in
+                    [(&self.name, &mut name, &lower), (&self.client_id, &mut client_id, &typed)]
+                {
+                    let (cost, rows) = column.cost(&trigrams, part);
                     // Cheaper wins; at equal cost the longer part (fewer rows to filter).
-                    if best
-                        .as_ref()
-                        .is_none_or(|(c, l, _)| cost < *c || (cost == *c && lower.len() > l.len()))
+                    if best.as_ref().is_none_or(|(c, _, p)| cost < *c || (cost == *c && part.len() > p.len()))
                     {
-                        *best = Some((cost, lower.clone(), typed.clone()));
+                        *best = Some((cost, rows, part.clone()));
                     }
                 }
             }
         }
-        let ((name_cost, name, _), (id_cost, _, client_id)) = (name?, client_id?);
-        let lists = name_cost + id_cost;
-        (lists * 2.0 < whole).then_some(Key { name, client_id, lists })
+        let ((name_cost, name_rows, name), (id_cost, id_rows, client_id)) = (name?, client_id?);
+        (name_cost + id_cost < whole / 2.0).then_some(Key { name, client_id, rows: name_rows + id_rows })
     }
 }
 
@@ -148,15 +155,15 @@ pub struct Key {
     pub name: String,
     /// For `client_id`: as typed (perhaps another part of the search).
     pub client_id: String,
-    /// The estimated length of its trigrams' lists in both indexes, as a share of the table.
-    pub lists: f64,
+    /// The estimated rows it yields from both indexes, as a share of the table.
+    pub rows: f64,
 }
 
 impl Key {
-    /// Whether the key's lists are short enough that collecting every match through them beats
+    /// Whether the key yields few enough rows that collecting every match through it beats
     /// walking the sort order, wherever the matches lie in it.
     pub fn is_selective(&self) -> bool {
-        self.lists < 0.5
+        self.rows < 0.2
     }
 }
 
@@ -295,9 +302,15 @@ mod tests {
         let key = sample.key("CLIENT XQZW").unwrap();
         assert!("client xqzw".contains(&key.name) && key.name.contains('x'), "{key:?}");
         assert!("CLIENT XQZW".contains(&key.client_id) && key.client_id.len() >= 3, "{key:?}");
-        // Cheaper than the whole, yet in most rows: not selective.
-        let key = sample.key("bench c").unwrap();
-        assert!(!key.is_selective(), "{key:?}");
+        // In most rows: never selective.
+        assert!(sample.key("bench c").is_none_or(|k| !k.is_selective()));
+        // A part that yields fewer rows beats one whose lists alone are shorter: " 42" (words
+        // starting "42") rather than "t 4" (words starting "4").
+        let names: Vec<String> = (0..1000).map(|i| format!("bench client {i}")).collect();
+        let ids: Vec<String> = (0..1000).map(|i| format!("b-{i}")).collect();
+        let sample = Sample::of(names.iter().map(String::as_str), ids.iter().map(String::as_str));
+        let key = sample.key("client 42").unwrap();
+        assert!(key.name.ends_with(" 42") && "client 42".contains(&key.name), "{key:?}");
         // Nothing markedly rarer than the whole: the whole is looked up.
         assert_eq!(sample.key("4242"), None);
         assert_eq!(sample.key("xqzw"), None);
