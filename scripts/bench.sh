@@ -10,6 +10,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 scripts/install-tools.sh
 printf '\033[1m==> Building Clavis (release)\033[0m\n'
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 TARGET="${CARGO_TARGET_DIR:-target}"
 exec "$TARGET/release/clavis" bench --site-root "$TARGET/site" "$@"

@@ -7,7 +7,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 scripts/install-tools.sh
 printf '\033[1m==> Building Clavis (release; a clean build takes about 5 minutes)\033[0m\n'
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 
 BIN="${CARGO_TARGET_DIR:-target}/release/clavis"
 ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"

@@ -60,9 +60,9 @@ cleanup() {
 trap cleanup EXIT
 
 say "3/4 Browser tests on SQLite (release build, Playwright + Chromium)"
-DATABASE_URL="sqlite://$E2E_DIR/e2e.db" cargo leptos end-to-end --release --precompress
+DATABASE_URL="sqlite://$E2E_DIR/e2e.db" cargo leptos end-to-end --release --precompress --split
 
 say "4/4 Browser tests on Postgres"
 psql "$PG_URL" -qc "CREATE DATABASE $E2E_PG_DB"
-DATABASE_URL="${PG_URL%/*}/$E2E_PG_DB" cargo leptos end-to-end --release --precompress
+DATABASE_URL="${PG_URL%/*}/$E2E_PG_DB" cargo leptos end-to-end --release --precompress --split
 say "All tests passed (screenshots in end2end/screenshots)"

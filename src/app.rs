@@ -3,23 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{Route, Router, Routes},
     path,
 };
 
 use crate::{
     components::layout::Layout,
-    pages::{
-        account::AccountPage,
-        apis::{detail::ApiDetailPage, edit::EditApiPage, list::ApisPage, new::NewApiPage},
-        audit::AuditPage,
-        clients::{detail::ClientDetailPage, edit::EditClientPage, list::ClientsPage, new::NewClientPage},
-        login::LoginPage,
-        not_found::NotFound,
-        settings::SettingsPage,
-        users::UsersPage,
-    },
+    pages::{lazy::*, not_found::NotFound},
 };
 
 /// The document around the app, rendered on the server only.
@@ -54,19 +45,19 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients") view=ClientsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients/new") view=NewClientPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients/:client_id") view=ClientDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients/:client_id/edit") view=EditClientPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis") view=ApisPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/settings") view=SettingsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis/new") view=NewApiPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis/:id") view=ApiDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis/:id/edit") view=EditApiPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients") view={Lazy::<ClientsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients/new") view={Lazy::<NewClientRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients/:client_id") view={Lazy::<ClientDetailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients/:client_id/edit") view={Lazy::<EditClientRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis") view={Lazy::<ApisRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis/new") view={Lazy::<NewApiRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis/:id") view={Lazy::<ApiDetailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis/:id/edit") view={Lazy::<EditApiRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -17,6 +17,10 @@ test("the bundle is hashed, precompressed and cached for a year; pages are compr
     assets.set(m[2], m[0]);
   }
   expect([...assets.keys()].sort()).toEqual(["css", "js", "wasm"]);
+  // The page's own code (a split build): preloaded with the page, hashed and cached the same way.
+  const own = [...html.matchAll(/href="(\/pkg\/(?!clavis\.)[^"]+\.(?:wasm|js))"/g)].map((m) => m[1]);
+  expect(own.some((u) => u.endsWith(".wasm")), `the login page's own WASM in ${own}`).toBe(true);
+  own.forEach((url, i) => assets.set(`own ${i}`, url));
   for (const [kind, url] of assets) {
     for (const [accept, encoding] of [
       ["br, gzip", "br"],

@@ -22,17 +22,23 @@ pub fn csrf_token() -> String {
     use_viewer().get_untracked().and_then(Result::ok).and_then(|v| v.user).map(|u| u.csrf).unwrap_or_default()
 }
 
+/// Marks the page hydrated (`data-hydrated` on the body) once it is: browser tests wait for this
+/// before they click, as a click before hydration would be lost. Every page ends with it, as a
+/// lazily loaded page hydrates after the layout around it.
 #[component]
-pub fn Layout(children: Children) -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
-    provide_context(ViewerResource(viewer));
-    crate::components::secret_notice::IssuedSecret::provide();
-    // Browser tests wait for this before they click: a click before hydration would be lost.
+pub fn Hydrated() -> impl IntoView {
     Effect::new(|_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    provide_context(ViewerResource(viewer));
+    crate::components::secret_notice::IssuedSecret::provide();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">

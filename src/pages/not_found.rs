@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::layout::Hydrated;
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -17,5 +19,6 @@ pub fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address."</p>
             <p><a href="/" rel="external">"Go to the start page"</a></p>
         </section>
+        <Hydrated/>
     }
 }
