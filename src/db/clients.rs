@@ -466,6 +466,7 @@ impl Db {
         let cap = ClientPage::COUNT_LIMIT;
         let columns = "id, name_key, client_id, name, active, created_at, origin";
         let out = "client_id, name, active, created_at, origin, (SELECT total FROM matched_count)";
+        let count = count_sql(&format!("WHERE {found}{and}"));
         let many = format!("(SELECT total FROM matched_count) > {cap}");
         let page = format!("ORDER BY {order} LIMIT {limit} OFFSET {offset}");
         // Conditions on the subquery's output stay outside it (OFFSET 0 keeps them there): a
@@ -492,12 +493,10 @@ impl Db {
             )
         };
         let sql = format!(
-            "WITH matched_count AS MATERIALIZED \
-               (SELECT COUNT(*) AS total FROM (SELECT 1 FROM clients WHERE {found}{and} LIMIT {over}) m){walked} \
+            "WITH matched_count AS MATERIALIZED (SELECT {count} AS total){walked} \
              (SELECT {out} FROM (SELECT {columns} FROM clients WHERE {found}{and} OFFSET 0) s \
                WHERE {sorted_when} {page}) \
-             UNION ALL {walk}",
-            over = cap + 1
+             UNION ALL {walk}"
         );
         let key =
             key.map(|k| (format!("%{}%", escape_like(&k.name)), format!("%{}%", escape_like(&k.client_id))));
@@ -511,12 +510,8 @@ impl Db {
             Some(r) => r.5,
             // Past the last page there is no row to carry the count.
             None => {
-                let count = format!(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM clients WHERE {found}{and} LIMIT {}) m",
-                    cap + 1
-                );
                 let (counted,): (i64,) = filter
-                    .bind_with(key.as_ref(), sqlx::query_as::<_, (i64,)>(&count))
+                    .bind_with(key.as_ref(), sqlx::query_as::<_, (i64,)>(&format!("SELECT {count}")))
                     .fetch_one(self.pool())
                     .await?;
                 counted
