@@ -13,6 +13,14 @@
 //! early `return` or a cancelled request does), rolls back to its own savepoint: its batch-mates
 //! are not affected. Only a failing `COMMIT` (a full disk) fails the whole batch.
 //!
+//! The writer is held from a request's first statement to its last, so every trip to the
+//! connection's worker thread in between adds to every queued request's wait. The savepoint's
+//! own statements therefore ride with the request's: `SAVEPOINT` goes in front of its first
+//! statements ([`BatchTx::first`]) and `RELEASE` behind its last ([`BatchTx::last`]). Between
+//! requests no savepoint is open, so undoing one that may never have been opened (a request
+//! cancelled before its first statement reached the connection) cannot undo anyone else's. A
+//! single statement needs no savepoint: SQLite undoes a failing statement on its own.
+//!
 //! Other writes of this process ([`Db::write_turn`]) first commit the open batch, then hold the
 //! writer while they run on a pool connection, so this process never competes with itself for
 //! SQLite's write lock.
@@ -47,8 +55,9 @@ pub(crate) struct WriterState {
     conn: Option<AnyConnection>,
     /// A batch transaction is open on `conn`.
     open: bool,
-    /// A request's savepoint is open and its request gone without saying keep or undo: it is
-    /// rolled back before anything else runs on the connection.
+    /// A request's savepoint may be open (its first statements were sent) and its request gone
+    /// without saying keep or undo: it is rolled back before anything else runs on the
+    /// connection.
     abandoned: bool,
     /// A commit of the open batch is scheduled (a task waits for the connection).
     commit_scheduled: bool,
@@ -95,8 +104,9 @@ impl Writer {
         self.writes.load(Ordering::Relaxed)
     }
 
-    /// Joins the open batch (opening one if none is): a savepoint of its own on the writing
-    /// connection, held until [`BatchTx::commit`] or drop.
+    /// Joins the open batch (opening one if none is), holding the writing connection until
+    /// [`BatchTx::commit`] or drop. A request of more than one statement opens its savepoint
+    /// with its first ([`BatchTx::first`]).
     pub(crate) async fn join(self: &Arc<Self>) -> Result<BatchTx, DbError> {
         let mut state = self.state.clone().lock_owned().await;
         state.tidy().await;
@@ -105,18 +115,13 @@ impl Writer {
         }
         if !state.open {
             let conn = state.conn.as_mut().ok_or_else(lost)?;
-            conn.execute("BEGIN IMMEDIATE").await?;
+            if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
+                drop(state);
+                return Err(e.into());
+            }
             state.open = true;
         }
-        // From here until keep or undo, a vanished request leaves its savepoint to be undone.
-        state.abandoned = true;
-        let conn = state.conn.as_mut().ok_or_else(lost)?;
-        if let Err(e) = conn.execute(SAVEPOINT).await {
-            state.abandoned = false;
-            self.schedule_commit(&mut state);
-            return Err(e.into());
-        }
-        Ok(BatchTx { writer: self.clone(), state: Some(state) })
+        Ok(BatchTx { writer: self.clone(), state: Some(state), released: false })
     }
 
     /// Makes sure a task will commit the open batch once the requests queued now have joined it.
@@ -207,22 +212,45 @@ impl WriterState {
     }
 }
 
-/// A request's part of the open batch: statements run on it as on a transaction; keep them
-/// with [`BatchTx::commit`], or drop it to undo them.
+/// A request's part of the open batch: statements run on it as on a transaction (the first of
+/// several through [`BatchTx::first`]); keep them with [`BatchTx::commit`], or drop it to undo
+/// them.
 pub struct BatchTx {
     writer: Arc<Writer>,
     state: Option<OwnedMutexGuard<WriterState>>,
+    /// [`BatchTx::last`] put the savepoint's `RELEASE` behind the request's last statements.
+    released: bool,
 }
 
 impl BatchTx {
+    /// `sql` (the request's first statements) run in a savepoint of the request's own: undone
+    /// together if the request fails or is dropped. Read its rows with `fetch_all`: sqlx's
+    /// `Any` `fetch_optional`/`fetch_one` look only at the first result, the savepoint's.
+    pub fn first(&mut self, sql: &str) -> String {
+        if let Some(state) = self.state.as_mut() {
+            // From here until keep or undo, a vanished request leaves its savepoint to be undone.
+            state.abandoned = true;
+        }
+        format!("{SAVEPOINT}; {sql}")
+    }
+
+    /// `sql` (the request's last statements, after [`BatchTx::first`]) followed by the release
+    /// of its savepoint; if they fail, the savepoint is still there to undo them.
+    pub fn last(&mut self, sql: &str) -> String {
+        self.released = true;
+        format!("{sql}; {RELEASE}")
+    }
+
     /// Keeps this request's changes and waits until the batch holding them is committed.
     pub async fn commit(mut self) -> Result<(), DbError> {
         let Some(mut state) = self.state.take() else { return Err(lost()) };
-        let conn = state.conn.as_mut().ok_or_else(lost)?;
-        if let Err(e) = conn.execute(RELEASE).await {
-            // Still abandoned: the next holder undoes it.
-            self.writer.schedule_commit(&mut state);
-            return Err(e.into());
+        if state.abandoned && !self.released {
+            let conn = state.conn.as_mut().ok_or_else(lost)?;
+            if let Err(e) = conn.execute(RELEASE).await {
+                // Still abandoned: the next holder undoes it.
+                self.writer.schedule_commit(&mut state);
+                return Err(e.into());
+            }
         }
         state.abandoned = false;
         let (tx, rx) = oneshot::channel();
@@ -291,7 +319,8 @@ impl<'a> Script<'a> {
         self
     }
 
-    pub(crate) async fn run(self, conn: &mut AnyConnection, backend: super::Backend) -> Result<(), DbError> {
+    /// Runs the statements as the request's last ([`super::WriteTx::last`]).
+    pub(crate) async fn run(self, tx: &mut super::WriteTx, backend: super::Backend) -> Result<(), DbError> {
         match backend {
             super::Backend::Sqlite => {
                 let mut sql = String::new();
@@ -303,11 +332,12 @@ impl<'a> Script<'a> {
                     renumber(&statement, values.len(), &mut sql);
                     values.append(&mut own);
                 }
-                bind(sqlx::query(&sql), values).execute(conn).await?;
+                let sql = tx.last(&sql);
+                bind(sqlx::query(&sql), values).execute(&mut **tx).await?;
             }
             super::Backend::Postgres => {
                 for (statement, values) in self.statements {
-                    bind(sqlx::query(&statement), values).execute(&mut *conn).await?;
+                    bind(sqlx::query(&statement), values).execute(&mut **tx).await?;
                 }
             }
         }
@@ -422,14 +452,24 @@ mod tests {
         for i in 0..40 {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
-                // Every fourth request breaks a rule after writing something of its own.
+                // Every fourth request breaks a rule after writing something of its own, in its
+                // last statements or in a statement after its first.
                 let mut tx = db.batch().await?;
-                sqlx::query("INSERT INTO t (k) VALUES ($1)")
-                    .bind(format!("own{i:02}"))
-                    .execute(&mut *tx)
-                    .await?;
-                if i % 4 == 0 {
-                    sqlx::query("INSERT INTO t (k) VALUES ('taken')").execute(&mut *tx).await?;
+                let sql = tx.first("INSERT INTO t (k) VALUES ($1)");
+                sqlx::query(&sql).bind(format!("own{i:02}")).execute(&mut *tx).await?;
+                match i % 8 {
+                    0 => {
+                        let sql = tx.last("INSERT INTO t (k) VALUES ('taken')");
+                        sqlx::query(&sql).execute(&mut *tx).await?;
+                    }
+                    4 => {
+                        sqlx::query("INSERT INTO t (k) VALUES ('taken')").execute(&mut *tx).await?;
+                    }
+                    2 => {
+                        let sql = tx.last("INSERT INTO t (k) VALUES ($1)");
+                        sqlx::query(&sql).bind(format!("own{i:02}b")).execute(&mut *tx).await?;
+                    }
+                    _ => {}
                 }
                 tx.commit().await
             }));
@@ -442,8 +482,33 @@ mod tests {
         }
         assert_eq!(failed, 10);
         let mut want: Vec<String> = (0..40).filter(|i| i % 4 != 0).map(|i| format!("own{i:02}")).collect();
+        want.extend((0..40).filter(|i| i % 8 == 2).map(|i| format!("own{i:02}b")));
         want.push("taken".into());
+        want.sort();
         assert_eq!(keys(&other).await, want, "the failed requests left nothing; the others all stayed");
+        db.close().await;
+        other.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_gone_before_its_statements_were_sent_undoes_nobody_elses() {
+        let (_dir, db, other) = scratch().await;
+        for i in 0..20 {
+            // Kept (its savepoint released with its statements), its batch not yet committed...
+            let mut tx = db.batch().await.unwrap();
+            let sql = tx.first("INSERT INTO t (k) VALUES ($1)");
+            let sql = tx.last(&sql);
+            sqlx::query(&sql).bind(format!("kept{i:02}")).execute(&mut *tx).await.unwrap();
+            let kept = tokio::spawn(tx.commit());
+            // ...when the next request asks for its savepoint and is gone before sending it.
+            {
+                let mut tx = db.batch().await.unwrap();
+                let _never_sent = tx.first("INSERT INTO t (k) VALUES ('never')");
+            }
+            kept.await.unwrap().unwrap();
+        }
+        let want: Vec<String> = (0..20).map(|i| format!("kept{i:02}")).collect();
+        assert_eq!(keys(&other).await, want);
         db.close().await;
         other.close().await;
     }
@@ -453,7 +518,9 @@ mod tests {
         let (_dir, db, other) = scratch().await;
         {
             let mut tx = db.batch().await.unwrap();
-            sqlx::query("INSERT INTO t (k) VALUES ('abandoned')").execute(&mut *tx).await.unwrap();
+            let sql = tx.first("INSERT INTO t (k) VALUES ('abandoned')");
+            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+            sqlx::query("INSERT INTO t (k) VALUES ('abandoned too')").execute(&mut *tx).await.unwrap();
             // Dropped here without commit, as an early return or a cancelled request does.
         }
         insert(&db, "kept").await.unwrap();
@@ -462,7 +529,8 @@ mod tests {
         // another process can write soon after.
         {
             let mut tx = db.batch().await.unwrap();
-            sqlx::query("INSERT INTO t (k) VALUES ('abandoned2')").execute(&mut *tx).await.unwrap();
+            let sql = tx.first("INSERT INTO t (k) VALUES ('abandoned2')");
+            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
         }
         let mut tx = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
         sqlx::query("INSERT INTO t (k) VALUES ('other')").execute(&mut *tx).await.unwrap();

@@ -123,7 +123,8 @@ impl Db {
     }
 
     /// One statement on the hot path, durable when this returns: on SQLite in the open batch
-    /// ([`Db::batch`]), elsewhere on its own (no transaction around it).
+    /// ([`Db::batch`]; one statement needs no savepoint: a failing one is undone by SQLite),
+    /// elsewhere on its own (no transaction around it).
     pub(crate) async fn write_one<'q>(
         &self,
         q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -200,6 +201,25 @@ pub(crate) enum WriteTx {
 }
 
 impl WriteTx {
+    /// The request's first statements, `sql`, as they are to be sent: on SQLite's batch, in a
+    /// savepoint of the request's own ([`batch::BatchTx::first`]). A request of more than one
+    /// statement sends its first through here.
+    pub(crate) fn first<'s>(&mut self, sql: &'s str) -> std::borrow::Cow<'s, str> {
+        match self {
+            WriteTx::Batch(b) => b.first(sql).into(),
+            WriteTx::Own(_) => sql.into(),
+        }
+    }
+
+    /// The request's last statements, `sql`, as they are to be sent: on SQLite's batch, with the
+    /// savepoint's release behind them ([`batch::BatchTx::last`]).
+    pub(crate) fn last<'s>(&mut self, sql: &'s str) -> std::borrow::Cow<'s, str> {
+        match self {
+            WriteTx::Batch(b) => b.last(sql).into(),
+            WriteTx::Own(_) => sql.into(),
+        }
+    }
+
     pub(crate) async fn commit(self) -> Result<(), DbError> {
         match self {
             WriteTx::Batch(b) => b.commit().await,

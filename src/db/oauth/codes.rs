@@ -189,15 +189,15 @@ impl Db {
         decide: impl FnOnce(&CodeRow) -> Result<(Issue, R), E>,
     ) -> Result<Redeemed<R, E>, DbError> {
         let mut tx = self.batch().await?;
-        let claimed: Option<CodeColumns> = sqlx::query_as(
+        let sql = tx.first(
             "UPDATE authorization_codes SET used = 1 WHERE code_hash = $1 AND used = 0 \
              RETURNING client_pk, user_id, redirect_uri, redirect_uri_sent, scope, code_challenge, expires_at, \
                audience",
-        )
-        .bind(code_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let claimed = claimed.map(CodeRow::from);
+        );
+        // `fetch_all`: with statements in front of it, `fetch_optional` of sqlx's `Any` looks
+        // only at the first result (the savepoint's, no row) and reports none.
+        let claimed: Vec<CodeColumns> = sqlx::query_as(&sql).bind(code_hash).fetch_all(&mut *tx).await?;
+        let claimed = claimed.into_iter().next().map(CodeRow::from);
         let Some(code) = claimed else {
             let used: Option<(i64, Option<i64>)> =
                 sqlx::query_as("SELECT client_pk, grant_id FROM authorization_codes WHERE code_hash = $1")

@@ -85,13 +85,26 @@ pub struct ClientSession {
 }
 
 /// Counts a refresh on the session of the refresh token `$1`.
-const COUNT_REFRESH: &str = "UPDATE grants SET refresh_count = refresh_count + 1 \
-     WHERE id = (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') \
-     RETURNING id, client_pk, refresh_count, created_at";
+macro_rules! count_refresh {
+    () => {
+        "UPDATE grants SET refresh_count = refresh_count + 1 \
+         WHERE id = (SELECT grant_id FROM tokens WHERE digest = $1 AND kind = 'refresh') \
+         RETURNING id, client_pk, refresh_count, created_at"
+    };
+}
 
 /// Marks the refresh token `$1` used at `$2` (with the successor's salt `$3`), if it was not.
-const ROTATE_TOKEN: &str = "UPDATE tokens SET rotated = 1, rotated_at = $2, successor_salt = $3 \
-     WHERE digest = $1 AND kind = 'refresh' AND rotated = 0 RETURNING scope, expires_at, audience";
+macro_rules! rotate_token {
+    () => {
+        "UPDATE tokens SET rotated = 1, rotated_at = $2, successor_salt = $3 \
+         WHERE digest = $1 AND kind = 'refresh' AND rotated = 0 RETURNING scope, expires_at, audience"
+    };
+}
+
+const COUNT_REFRESH: &str = count_refresh!();
+const ROTATE_TOKEN: &str = rotate_token!();
+/// Both in one trip to the connection (SQLite runs them in order).
+const COUNT_AND_ROTATE: &str = concat!(count_refresh!(), "; ", rotate_token!());
 
 impl Db {
     /// Rotates a refresh token in one transaction: counts the refresh on its session, marks the
@@ -107,20 +120,17 @@ impl Db {
         grace: Option<i64>,
         decide: impl FnOnce(&RefreshGrant) -> Result<(Issue, R), E>,
     ) -> Result<Refreshed<R, E>, DbError> {
-        let mut tx = self.batch().await?;
         let salt = grace.map(|_| crate::auth::token::random_token());
+        let mut tx = self.batch().await?;
         let salt_bytes = salt.as_ref().map(|s| s.as_bytes().to_vec());
         type Grant = (i64, i64, i64, i64);
         type Token = (Scope, Option<i64>, ApiSet);
         let (grant, token): (Option<Grant>, Option<Token>) = match self.backend() {
             // Both statements in one trip to the writing connection: SQLite runs them in order.
             Backend::Sqlite => {
-                let rows = sqlx::query(&format!("{COUNT_REFRESH}; {ROTATE_TOKEN}"))
-                    .bind(digest)
-                    .bind(now)
-                    .bind(salt_bytes)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let sql = tx.first(COUNT_AND_ROTATE);
+                let rows =
+                    sqlx::query(&sql).bind(digest).bind(now).bind(salt_bytes).fetch_all(&mut *tx).await?;
                 let (mut grant, mut token) = (None, None);
                 for row in &rows {
                     // The first statement returns four columns, the second three.

@@ -1,12 +1,10 @@
 //! Tokens: the bearer lookup every API call makes, introspection, revocation (RFC 7009) and the
 //! tokens clients get for themselves.
 
-use sqlx::AnyConnection;
-
 use super::{Issue, NewToken};
 use crate::{
     db::{
-        Backend, Db, DbError,
+        Backend, Db, DbError, WriteTx,
         batch::{Script, Value},
     },
     domain::{Scope, api::ApiSet, client::ClientScope},
@@ -252,9 +250,10 @@ impl Db {
 }
 
 /// Stores the tokens of session `grant_id` issued at `now` after the statements already in
-/// `script`, and runs it all (one trip to the writing connection on SQLite).
+/// `script`, and runs it all as the request's last statements (one trip to the writing connection
+/// on SQLite).
 pub(super) async fn store_tokens<'a>(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx,
     backend: Backend,
     mut script: Script<'a>,
     grant_id: i64,
@@ -288,5 +287,5 @@ pub(super) async fn store_tokens<'a>(
         ),
         values,
     );
-    script.run(conn, backend).await
+    script.run(tx, backend).await
 }
