@@ -270,7 +270,7 @@ impl Db {
              WHERE client_id = $1 AND secret_digest IS NOT NULL AND identifier IS NOT NULL",
         )
         .bind(client_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.read().await?.conn()?)
         .await?;
         Ok(row.map(|(pk, identifier, active, secret_digest)| ApiCredentials {
             pk,

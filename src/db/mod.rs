@@ -7,6 +7,7 @@ pub mod audit;
 mod batch;
 pub mod clients;
 pub mod oauth;
+mod readers;
 pub mod registration;
 mod scope;
 pub mod sessions;
@@ -41,6 +42,8 @@ pub struct Db {
     /// batched commits ([`batch`]). `None` on Postgres, where rows are locked one by one and
     /// every connection commits on its own, and for an in-memory SQLite database.
     writer: Option<std::sync::Arc<batch::Writer>>,
+    /// SQLite connections kept for the hot path's reads ([`readers`]); `None` where `writer` is.
+    readers: Option<std::sync::Arc<readers::Readers>>,
     /// Whom the changes made through this handle are recorded as (see [`Db::by`]).
     actor: Option<std::sync::Arc<crate::domain::audit::Actor>>,
     /// Postgres only: which trigrams of the stored names are common ([`trigrams`]), for the
@@ -93,8 +96,9 @@ impl Db {
             .connect(&url)
             .await?;
         let writer = (backend == Backend::Sqlite && !in_memory).then(|| batch::Writer::new(pool.clone()));
+        let readers = writer.is_some().then(|| readers::Readers::new(pool.clone()));
         let search_sample = (backend == Backend::Postgres).then(Default::default);
-        Ok(Self { pool, backend, writer, actor: None, search_sample })
+        Ok(Self { pool, backend, writer, readers, actor: None, search_sample })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -111,6 +115,15 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A connection for one statement outside a transaction on the hot path: on an SQLite
+    /// file one of the kept [`readers`], handed back without the pool's ping.
+    pub(crate) async fn read(&self) -> Result<readers::ReadConn, DbError> {
+        Ok(match &self.readers {
+            Some(r) => readers::ReadConn::Kept(r.get().await?),
+            None => readers::ReadConn::Pool(self.pool.acquire().await?),
+        })
     }
 
     /// Waits for this process's turn to run a write transaction on a pool connection (SQLite
@@ -189,6 +202,9 @@ impl Db {
     pub async fn close(&self) {
         if let Some(w) = &self.writer {
             w.close().await;
+        }
+        if let Some(r) = &self.readers {
+            r.close().await;
         }
         self.pool.close().await;
     }

@@ -76,8 +76,10 @@ pub struct Issue {
 
 impl Db {
     pub async fn find_stored_client(&self, client_id: &str) -> Result<Option<StoredClient>, DbError> {
-        let row: Option<StoredClientRow> =
-            sqlx::query_as(stored_client_sql()).bind(client_id).fetch_optional(self.pool()).await?;
+        let row: Option<StoredClientRow> = sqlx::query_as(stored_client_sql())
+            .bind(client_id)
+            .fetch_optional(self.read().await?.conn()?)
+            .await?;
         let Some(r) = row else { return Ok(None) };
         let old_secret_expires_at = r.client.old_secret_expires_at;
         Ok(Some(StoredClient {

@@ -91,7 +91,7 @@ impl Db {
              WHERE t.digest = $1 AND c.client_credentials = 1 AND s.id = 1",
         )
         .bind(digest)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.read().await?.conn()?)
         .await?;
         let Some(r) = row else { return Ok(None) };
         let subject = match (r.user_id, r.username, r.display_name) {
@@ -155,7 +155,7 @@ impl Db {
         )
         .bind(access)
         .bind(refresh)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.read().await?.conn()?)
         .await?;
         Ok(row.map(|(scope, expires_at, refresh)| (scope, expires_at, refresh == 1)))
     }
@@ -189,7 +189,7 @@ impl Db {
              WHERE t.digest = $1 AND c.client_credentials = 1",
         )
         .bind(digest)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.read().await?.conn()?)
         .await?;
         Ok(row.map(|r| TokenInfo {
             kind: r.kind,
