@@ -180,6 +180,23 @@ async fn introspection_reports_only_the_clients_own_live_tokens() {
     }
     let res = app.http.post(app.url("/oauth2/introspect")).form(&[("token", "x")]).send().await.unwrap();
     assert_eq!(res.status(), 400);
+    // The client and the token are looked up together; wrong credentials, or a client ID nobody
+    // has, learn nothing about a live token.
+    let access = str_of(&s, "access_token");
+    for (client_id, secret) in [
+        (client.client_id.clone(), "wrong secret".to_string()),
+        ("no-such-client".to_string(), client.secret.clone().unwrap()),
+    ] {
+        let who = TestClient {
+            client_id,
+            secret: Some(secret),
+            redirect: client.redirect.clone(),
+            method: client.method.clone(),
+        };
+        let (status, info) = app.client_post("/oauth2/introspect", &who, &[("token", access)]).await;
+        assert_eq!(status, 401, "{info}");
+        assert_eq!(info["error"], "invalid_client", "{info}");
+    }
 
     // A rotated refresh token is inactive at once; its successor and the new access token are
     // active. An expired token is inactive while its row still exists.

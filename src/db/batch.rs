@@ -362,7 +362,7 @@ fn bind<'q>(
 }
 
 /// Appends `sql` to `out` with each placeholder `$n` written as `$(n + by)`.
-fn renumber(sql: &str, by: usize, out: &mut String) {
+pub(super) fn renumber(sql: &str, by: usize, out: &mut String) {
     let mut rest = sql;
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..=at]);

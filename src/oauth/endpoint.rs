@@ -252,8 +252,21 @@ impl Credentials {
     /// secret's digest is compared in constant time with the current one and, within its grace
     /// period, the previous one.
     pub async fn authenticate(&self, db: &Db, now: i64) -> Result<StoredClient, OAuthError> {
-        let id = self.client_id();
-        let stored = if id.len() <= ClientId::URL_MAX { db.find_stored_client(id).await? } else { None };
+        let stored = match self.looked_up() {
+            Some(id) => db.find_stored_client(id).await?,
+            None => None,
+        };
+        self.verify(stored, now)
+    }
+
+    /// The client ID to look up, if it can be one.
+    pub fn looked_up(&self) -> Option<&str> {
+        Some(self.client_id()).filter(|id| id.len() <= ClientId::URL_MAX)
+    }
+
+    /// Checks these credentials against the client stored under their client ID (`None`: none
+    /// is), as [`Credentials::authenticate`] does.
+    pub fn verify(&self, stored: Option<StoredClient>, now: i64) -> Result<StoredClient, OAuthError> {
         let Some(stored) = stored else {
             return Err(OAuthError::invalid_client("unknown client"));
         };

@@ -14,8 +14,10 @@ pub use codes::*;
 pub use grants::*;
 pub use tokens::*;
 
+use sqlx::{FromRow, Row};
+
 use super::{
-    Db, DbError,
+    Backend, Db, DbError,
     clients::{CLIENT_COLUMNS, ClientRow},
     settings::{SETTINGS_COLUMNS, SettingsRow},
 };
@@ -44,6 +46,23 @@ struct StoredClientRow {
     apis: Option<ApiSet>,
     #[sqlx(flatten)]
     settings: SettingsRow,
+}
+
+impl TryFrom<StoredClientRow> for StoredClient {
+    type Error = DbError;
+
+    fn try_from(r: StoredClientRow) -> Result<Self, DbError> {
+        let old_secret_expires_at = r.client.old_secret_expires_at;
+        Ok(StoredClient {
+            pk: r.pk,
+            client: Client::try_from(r.client)?,
+            secret_digest: r.secret_digest,
+            old_secret_digest: r.old_secret_digest,
+            old_secret_expires_at,
+            allowed_apis: r.apis,
+            settings: r.settings.try_into()?,
+        })
+    }
 }
 
 fn stored_client_sql() -> &'static str {
@@ -80,17 +99,37 @@ impl Db {
             .bind(client_id)
             .fetch_optional(self.read().await?.conn()?)
             .await?;
-        let Some(r) = row else { return Ok(None) };
-        let old_secret_expires_at = r.client.old_secret_expires_at;
-        Ok(Some(StoredClient {
-            pk: r.pk,
-            client: Client::try_from(r.client)?,
-            secret_digest: r.secret_digest,
-            old_secret_digest: r.old_secret_digest,
-            old_secret_expires_at,
-            allowed_apis: r.apis,
-            settings: r.settings.try_into()?,
-        }))
+        row.map(StoredClient::try_from).transpose()
+    }
+
+    /// A client ([`Db::find_stored_client`]) and a token ([`Db::find_token`]), as introspection
+    /// by a client needs both: on SQLite in one trip to the connection.
+    pub async fn find_client_and_token(
+        &self,
+        client_id: &str,
+        digest: &[u8],
+    ) -> Result<(Option<StoredClient>, Option<TokenInfo>), DbError> {
+        if self.backend() != Backend::Sqlite {
+            return Ok((self.find_stored_client(client_id).await?, self.find_token(digest).await?));
+        }
+        static SQL: OnceLock<String> = OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            let mut sql = format!("{}; ", stored_client_sql());
+            super::batch::renumber(tokens::FIND_TOKEN, 1, &mut sql);
+            sql
+        });
+        let rows =
+            sqlx::query(sql).bind(client_id).bind(digest).fetch_all(self.read().await?.conn()?).await?;
+        let (mut client, mut token) = (None, None);
+        for row in &rows {
+            // The client's row has a `pk`; the token's has none.
+            if row.try_column("pk").is_ok() {
+                client = Some(StoredClient::try_from(StoredClientRow::from_row(row)?)?);
+            } else if token.is_none() {
+                token = Some(TokenInfo::from(tokens::TokenRow::from_row(row)?));
+            }
+        }
+        Ok((client, token))
     }
 
     /// Deletes what can no longer be used: expired sessions (with their tokens), expired tokens

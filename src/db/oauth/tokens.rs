@@ -72,6 +72,51 @@ pub struct TokenInfo {
     pub audience: ApiSet,
 }
 
+/// The token of digest `$1`, a session's or a client's own, for [`TokenInfo`].
+pub(super) const FIND_TOKEN: &str = "SELECT t.kind, t.issued_at, t.expires_at, t.scope, c.scope AS client_scope, t.rotated, \
+       c.id AS client_pk, c.client_id, c.active, u.id AS user_id, u.username, t.audience \
+     FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
+       JOIN users u ON u.id = g.user_id \
+     WHERE t.digest = $1 \
+     UNION ALL \
+     SELECT 'access', t.issued_at, t.expires_at, t.scope, c.scope, 0, c.id, c.client_id, c.active, \
+       NULL, NULL, t.audience \
+     FROM client_tokens t JOIN clients c ON c.id = t.client_pk \
+     WHERE t.digest = $1 AND c.client_credentials = 1";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TokenRow {
+    kind: String,
+    issued_at: i64,
+    expires_at: Option<i64>,
+    scope: Scope,
+    client_scope: ClientScope,
+    rotated: i64,
+    client_pk: i64,
+    client_id: String,
+    active: i64,
+    user_id: Option<i64>,
+    username: Option<String>,
+    audience: ApiSet,
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(r: TokenRow) -> Self {
+        TokenInfo {
+            kind: r.kind,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            scope: r.scope.intersection(r.client_scope.scopes()),
+            rotated: r.rotated == 1,
+            client_pk: r.client_pk,
+            client_id: r.client_id,
+            client_active: r.active == 1,
+            user: r.user_id.zip(r.username),
+            audience: r.audience,
+        }
+    }
+}
+
 impl Db {
     /// One indexed lookup: an access token, its session, client, user and the API switch.
     /// The access token with `digest`: a session's, or a client's own (client_credentials,
@@ -161,48 +206,9 @@ impl Db {
     }
 
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenInfo>, DbError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            kind: String,
-            issued_at: i64,
-            expires_at: Option<i64>,
-            scope: Scope,
-            client_scope: ClientScope,
-            rotated: i64,
-            client_pk: i64,
-            client_id: String,
-            active: i64,
-            user_id: Option<i64>,
-            username: Option<String>,
-            audience: ApiSet,
-        }
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT t.kind, t.issued_at, t.expires_at, t.scope, c.scope AS client_scope, t.rotated, \
-               c.id AS client_pk, c.client_id, c.active, u.id AS user_id, u.username, t.audience \
-             FROM tokens t JOIN grants g ON g.id = t.grant_id JOIN clients c ON c.id = g.client_pk \
-               JOIN users u ON u.id = g.user_id \
-             WHERE t.digest = $1 \
-             UNION ALL \
-             SELECT 'access', t.issued_at, t.expires_at, t.scope, c.scope, 0, c.id, c.client_id, c.active, \
-               NULL, NULL, t.audience \
-             FROM client_tokens t JOIN clients c ON c.id = t.client_pk \
-             WHERE t.digest = $1 AND c.client_credentials = 1",
-        )
-        .bind(digest)
-        .fetch_optional(self.read().await?.conn()?)
-        .await?;
-        Ok(row.map(|r| TokenInfo {
-            kind: r.kind,
-            issued_at: r.issued_at,
-            expires_at: r.expires_at,
-            scope: r.scope.intersection(r.client_scope.scopes()),
-            rotated: r.rotated == 1,
-            client_pk: r.client_pk,
-            client_id: r.client_id,
-            client_active: r.active == 1,
-            user: r.user_id.zip(r.username),
-            audience: r.audience,
-        }))
+        let row: Option<TokenRow> =
+            sqlx::query_as(FIND_TOKEN).bind(digest).fetch_optional(self.read().await?.conn()?).await?;
+        Ok(row.map(TokenInfo::from))
     }
 
     /// Revokes a token of `client_pk` (RFC 7009): a refresh token ends its whole session, and
