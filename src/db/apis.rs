@@ -3,9 +3,10 @@
 //! passed in by the caller. Secrets arrive here already hashed.
 
 use super::{
-    Db, DbError,
+    Backend, Db, DbError,
     audit::Event,
     clients::{StoredSecret, escape_like},
+    oauth::TokenInfo,
     unique_violation,
 };
 use crate::domain::{
@@ -82,6 +83,18 @@ pub struct ApiCredentials {
     pub identifier: String,
     pub active: bool,
     pub secret_digest: Vec<u8>,
+}
+
+/// The API whose client_id is `$1`, if it has credentials.
+const API_CREDENTIALS: &str = "SELECT id, identifier, active, secret_digest FROM apis \
+     WHERE client_id = $1 AND secret_digest IS NOT NULL AND identifier IS NOT NULL";
+
+type ApiCredentialsRow = (i64, String, i64, Vec<u8>);
+
+impl From<ApiCredentialsRow> for ApiCredentials {
+    fn from((pk, identifier, active, secret_digest): ApiCredentialsRow) -> Self {
+        ApiCredentials { pk, identifier, active: active == 1, secret_digest }
+    }
 }
 
 /// One page of the API list.
@@ -265,19 +278,29 @@ impl Db {
 
     /// The credentials of the API with this client_id, for introspection.
     pub async fn find_api_credentials(&self, client_id: &str) -> Result<Option<ApiCredentials>, DbError> {
-        let row: Option<(i64, String, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, identifier, active, secret_digest FROM apis \
-             WHERE client_id = $1 AND secret_digest IS NOT NULL AND identifier IS NOT NULL",
-        )
-        .bind(client_id)
-        .fetch_optional(self.read().await?.conn()?)
-        .await?;
-        Ok(row.map(|(pk, identifier, active, secret_digest)| ApiCredentials {
-            pk,
-            identifier,
-            active: active == 1,
-            secret_digest,
-        }))
+        let row: Option<ApiCredentialsRow> = sqlx::query_as(API_CREDENTIALS)
+            .bind(client_id)
+            .fetch_optional(self.read().await?.conn()?)
+            .await?;
+        Ok(row.map(ApiCredentials::from))
+    }
+
+    /// An API's credentials ([`Db::find_api_credentials`]) and a token ([`Db::find_token`]), as
+    /// introspection by an API needs both: on SQLite in one trip to the connection.
+    pub async fn find_api_and_token(
+        &self,
+        client_id: &str,
+        digest: &[u8],
+    ) -> Result<(Option<ApiCredentials>, Option<TokenInfo>), DbError> {
+        if self.backend() != Backend::Sqlite {
+            return Ok((self.find_api_credentials(client_id).await?, self.find_token(digest).await?));
+        }
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        // The API's row has an `identifier`; the token's has none.
+        let (row, token) = self
+            .with_token::<ApiCredentialsRow>(&SQL, API_CREDENTIALS, "identifier", client_id, digest)
+            .await?;
+        Ok((row.map(ApiCredentials::from), token))
     }
 
     /// The APIs named by `identifiers` (the built-in one by `builtin`), as found; unknown ones are

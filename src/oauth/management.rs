@@ -79,7 +79,7 @@ enum Introspector {
 
 /// An API's credentials carry [`CLIENT_ID_PREFIX`]; everything else is a client's. The secret is
 /// checked (in constant time) before anything about the API is told. `token`: the digest of the
-/// token asked about, when the request names one: looked up with a client's credentials, in one
+/// token asked about, when the request names one: looked up with the asker's credentials, in one
 /// trip to the database where it can, and returned with the asker.
 async fn introspector(
     db: &Db,
@@ -93,7 +93,13 @@ async fn introspector(
     if let Some((client_id, secret)) = creds.with_secret()
         && client_id.starts_with(CLIENT_ID_PREFIX)
         && client_id.len() <= 64
-        && let Some(api) = db.find_api_credentials(client_id).await?
+        && let (Some(api), info) = match token {
+            Some(digest) => {
+                let (api, info) = db.find_api_and_token(client_id, digest).await?;
+                (api, Some(info))
+            }
+            None => (db.find_api_credentials(client_id).await?, None),
+        }
     {
         if !bool::from(api.secret_digest.ct_eq(&token::digest(secret))) {
             return Err(OAuthError::invalid_client("client authentication failed"));
@@ -101,7 +107,7 @@ async fn introspector(
         if !api.active {
             return Err(OAuthError::invalid_client("the API is deactivated"));
         }
-        return Ok((Introspector::Api { pk: api.pk, identifier: api.identifier }, None));
+        return Ok((Introspector::Api { pk: api.pk, identifier: api.identifier }, info));
     }
     let (stored, info) = match (creds.looked_up(), token) {
         (Some(id), Some(digest)) => {

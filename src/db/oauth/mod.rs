@@ -14,7 +14,7 @@ pub use codes::*;
 pub use grants::*;
 pub use tokens::*;
 
-use sqlx::{FromRow, Row};
+use sqlx::{FromRow, Row, any::AnyRow};
 
 use super::{
     Backend, Db, DbError,
@@ -113,23 +113,40 @@ impl Db {
             return Ok((self.find_stored_client(client_id).await?, self.find_token(digest).await?));
         }
         static SQL: OnceLock<String> = OnceLock::new();
-        let sql = SQL.get_or_init(|| {
-            let mut sql = format!("{}; ", stored_client_sql());
-            super::batch::renumber(tokens::FIND_TOKEN, 1, &mut sql);
-            sql
+        // The client's row has a `pk`; the token's has none.
+        let (row, token) =
+            self.with_token::<StoredClientRow>(&SQL, stored_client_sql(), "pk", client_id, digest).await?;
+        Ok((row.map(StoredClient::try_from).transpose()?, token))
+    }
+
+    /// The row `sql` finds by `key` (told apart from the token's by its column `marker`) and the
+    /// token of `digest`, in one trip to an SQLite connection. `combined` keeps the statements.
+    pub(crate) async fn with_token<R>(
+        &self,
+        combined: &'static OnceLock<String>,
+        sql: &str,
+        marker: &str,
+        key: &str,
+        digest: &[u8],
+    ) -> Result<(Option<R>, Option<TokenInfo>), DbError>
+    where
+        R: for<'r> FromRow<'r, AnyRow>,
+    {
+        let combined = combined.get_or_init(|| {
+            let mut combined = format!("{sql}; ");
+            super::batch::renumber(tokens::FIND_TOKEN, 1, &mut combined);
+            combined
         });
-        let rows =
-            sqlx::query(sql).bind(client_id).bind(digest).fetch_all(self.read().await?.conn()?).await?;
-        let (mut client, mut token) = (None, None);
+        let rows = sqlx::query(combined).bind(key).bind(digest).fetch_all(self.read().await?.conn()?).await?;
+        let (mut found, mut token) = (None, None);
         for row in &rows {
-            // The client's row has a `pk`; the token's has none.
-            if row.try_column("pk").is_ok() {
-                client = Some(StoredClient::try_from(StoredClientRow::from_row(row)?)?);
+            if row.try_column(marker).is_ok() {
+                found = Some(R::from_row(row)?);
             } else if token.is_none() {
                 token = Some(TokenInfo::from(tokens::TokenRow::from_row(row)?));
             }
         }
-        Ok((client, token))
+        Ok((found, token))
     }
 
     /// Deletes what can no longer be used: expired sessions (with their tokens), expired tokens
