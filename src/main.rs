@@ -1,6 +1,10 @@
 //! The `clavis` binary: CLI parsing and dispatch live in `clavis::cli`.
 
 #[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     clavis::cli::run().await
