@@ -3,7 +3,7 @@
 //! passed in by the caller. Secrets arrive here already hashed.
 
 use super::{
-    Backend, Db, DbError,
+    Db, DbError,
     audit::Event,
     clients::{StoredSecret, escape_like},
     oauth::TokenInfo,
@@ -292,9 +292,6 @@ impl Db {
         client_id: &str,
         digest: &[u8],
     ) -> Result<(Option<ApiCredentials>, Option<TokenInfo>), DbError> {
-        if self.backend() != Backend::Sqlite {
-            return Ok((self.find_api_credentials(client_id).await?, self.find_token(digest).await?));
-        }
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         // The API's row has an `identifier`; the token's has none.
         let (row, token) = self

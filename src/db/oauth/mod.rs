@@ -109,9 +109,6 @@ impl Db {
         client_id: &str,
         digest: &[u8],
     ) -> Result<(Option<StoredClient>, Option<TokenInfo>), DbError> {
-        if self.backend() != Backend::Sqlite {
-            return Ok((self.find_stored_client(client_id).await?, self.find_token(digest).await?));
-        }
         static SQL: OnceLock<String> = OnceLock::new();
         // The client's row has a `pk`; the token's has none.
         let (row, token) =
@@ -119,8 +116,9 @@ impl Db {
         Ok((row.map(StoredClient::try_from).transpose()?, token))
     }
 
-    /// The row `sql` finds by `key` (told apart from the token's by its column `marker`) and the
-    /// token of `digest`, in one trip to an SQLite connection. `combined` keeps the statements.
+    /// The row `sql` finds by `key` and the token of `digest`: on SQLite in one trip to the
+    /// connection (`combined` keeps the two statements; the row is told apart from the token's by
+    /// its column `marker`), on Postgres, whose protocol takes one statement a query, in two.
     pub(crate) async fn with_token<R>(
         &self,
         combined: &'static OnceLock<String>,
@@ -130,8 +128,13 @@ impl Db {
         digest: &[u8],
     ) -> Result<(Option<R>, Option<TokenInfo>), DbError>
     where
-        R: for<'r> FromRow<'r, AnyRow>,
+        R: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
+        if self.backend() != Backend::Sqlite {
+            let row: Option<R> =
+                sqlx::query_as(sql).bind(key).fetch_optional(self.read().await?.conn()?).await?;
+            return Ok((row, self.find_token(digest).await?));
+        }
         let combined = combined.get_or_init(|| {
             let mut combined = format!("{sql}; ");
             super::batch::renumber(tokens::FIND_TOKEN, 1, &mut combined);
