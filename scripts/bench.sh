@@ -12,4 +12,6 @@ scripts/install-tools.sh
 printf '\033[1m==> Building Clavis (release)\033[0m\n'
 cargo leptos build --release --precompress --split
 TARGET="${CARGO_TARGET_DIR:-target}"
-exec "$TARGET/release/clavis" bench --site-root "$TARGET/site" "$@"
+# The site is written to the project's target/site (Cargo.toml's site-root) wherever
+# CARGO_TARGET_DIR puts the binaries.
+exec "$TARGET/release/clavis" bench --site-root "$PWD/target/site" "$@"
