@@ -234,11 +234,15 @@ impl BatchTx {
         format!("{SAVEPOINT}; {sql}")
     }
 
-    /// `sql` (the request's last statements, after [`BatchTx::first`]) followed by the release
-    /// of its savepoint; if they fail, the savepoint is still there to undo them.
-    pub fn last(&mut self, sql: &str) -> String {
+    /// `sql` (the request's last statements) followed by the release of its savepoint if
+    /// [`BatchTx::first`] opened one (a request of one statement has none); if they fail, the
+    /// savepoint is still there to undo them.
+    pub fn last<'s>(&mut self, sql: &'s str) -> std::borrow::Cow<'s, str> {
+        if !self.state.as_ref().is_some_and(|s| s.abandoned) {
+            return sql.into();
+        }
         self.released = true;
-        format!("{sql}; {RELEASE}")
+        format!("{sql}; {RELEASE}").into()
     }
 
     /// Keeps this request's changes and waits until the batch holding them is committed.
@@ -486,6 +490,19 @@ mod tests {
         want.push("taken".into());
         want.sort();
         assert_eq!(keys(&other).await, want, "the failed requests left nothing; the others all stayed");
+        db.close().await;
+        other.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_of_one_statement_sent_as_its_last_needs_no_savepoint() {
+        let (_dir, db, other) = scratch().await;
+        let mut tx = db.batch().await.unwrap();
+        let sql = tx.last("INSERT INTO t (k) VALUES ('alone')");
+        assert!(!sql.contains("RELEASE"), "{sql}");
+        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(keys(&other).await, ["alone"]);
         db.close().await;
         other.close().await;
     }

@@ -228,10 +228,10 @@ impl WriteTx {
     }
 
     /// The request's last statements, `sql`, as they are to be sent: on SQLite's batch, with the
-    /// savepoint's release behind them ([`batch::BatchTx::last`]).
+    /// release of the savepoint `first` opened behind them ([`batch::BatchTx::last`]).
     pub(crate) fn last<'s>(&mut self, sql: &'s str) -> std::borrow::Cow<'s, str> {
         match self {
-            WriteTx::Batch(b) => b.last(sql).into(),
+            WriteTx::Batch(b) => b.last(sql),
             WriteTx::Own(_) => sql.into(),
         }
     }
