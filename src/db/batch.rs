@@ -13,13 +13,14 @@
 //! early `return` or a cancelled request does), rolls back to its own savepoint: its batch-mates
 //! are not affected. Only a failing `COMMIT` (a full disk) fails the whole batch.
 //!
-//! The writer is held from a request's first statement to its last, so every trip to the
-//! connection's worker thread in between adds to every queued request's wait. The savepoint's
-//! own statements therefore ride with the request's: `SAVEPOINT` goes in front of its first
-//! statements ([`BatchTx::first`]) and `RELEASE` behind its last ([`BatchTx::last`]). Between
-//! requests no savepoint is open, so undoing one that may never have been opened (a request
-//! cancelled before its first statement reached the connection) cannot undo anyone else's. A
-//! single statement needs no savepoint: SQLite undoes a failing statement on its own.
+//! The writing connection is an SQLite connection of our own ([`super::raw`]): a request's
+//! statements run on the request's own thread, one after another, with no hand-off; only
+//! `COMMIT` (which waits for the disk) and a `BEGIN` that must wait for another process go to a
+//! blocking thread, once per batch. The savepoint's own statements ride with the request's:
+//! `SAVEPOINT` goes in front of its first statements ([`BatchTx::first`]) and `RELEASE` behind its
+//! last ([`BatchTx::last`]). Between requests no savepoint is open, so undoing one that may never
+//! have been opened (a request dropped before its first statement ran) cannot undo anyone
+//! else's. A single statement needs no savepoint: SQLite undoes a failing statement on its own.
 //!
 //! Other writes of this process ([`Db::write_turn`]) first commit the open batch, then hold the
 //! writer while they run on a pool connection, so this process never competes with itself for
@@ -33,15 +34,15 @@ use std::{
     },
 };
 
-use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
-use super::DbError;
+use super::{DbError, raw::RawConn};
 
 /// The process's writing connection and the batch open on it.
 #[derive(Debug)]
 pub(crate) struct Writer {
-    pool: AnyPool,
+    /// The database file.
+    path: Arc<str>,
     state: Arc<Mutex<WriterState>>,
     /// Batches committed so far (see `/metrics`).
     commits: AtomicU64,
@@ -51,10 +52,10 @@ pub(crate) struct Writer {
 
 #[derive(Debug, Default)]
 pub(crate) struct WriterState {
-    /// Taken from the pool on first use and kept (detached) until [`Writer::close`].
-    conn: Option<AnyConnection>,
-    /// A batch transaction is open on `conn`.
-    open: bool,
+    /// Opened on first use and kept until [`Writer::close`]. A batch is open while it is in a
+    /// transaction (SQLite's own answer, so a transaction SQLite rolled back on its own, after
+    /// an I/O error, is never taken for an open batch).
+    conn: Option<RawConn>,
     /// A request's savepoint may be open (its first statements were sent) and its request gone
     /// without saying keep or undo: it is rolled back before anything else runs on the
     /// connection.
@@ -65,14 +66,13 @@ pub(crate) struct WriterState {
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
-const SAVEPOINT: &str = "SAVEPOINT request";
 const RELEASE: &str = "RELEASE request";
-const ROLLBACK_TO: &str = "ROLLBACK TO request";
+const SAVEPOINT: &str = "SAVEPOINT request";
 
 impl Writer {
-    pub(crate) fn new(pool: AnyPool) -> Arc<Self> {
+    pub(crate) fn new(path: Arc<str>) -> Arc<Self> {
         Arc::new(Self {
-            pool,
+            path,
             state: Arc::new(Mutex::new(WriterState::default())),
             commits: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -81,10 +81,22 @@ impl Writer {
 
     /// Holds the writer with no batch open (it commits an open one first): for writes that run
     /// their own transaction on a pool connection.
-    pub(crate) async fn exclusive(&self) -> OwnedMutexGuard<WriterState> {
-        let mut state = self.state.clone().lock_owned().await;
-        self.count(state.settle().await);
-        state
+    pub(crate) async fn exclusive(self: &Arc<Self>) -> OwnedMutexGuard<WriterState> {
+        let state = self.state.clone().lock_owned().await;
+        // The commit runs in a task of its own, so a caller that gives up meanwhile cannot
+        // leave the batch's requests without an answer.
+        let writer = self.clone();
+        let settled = tokio::spawn(async move {
+            let mut state = state;
+            let committed = state.settle().await;
+            writer.count(committed);
+            state
+        });
+        match settled.await {
+            Ok(state) => state,
+            // The task failed; its guard went with it.
+            Err(_) => self.state.clone().lock_owned().await,
+        }
     }
 
     fn count(&self, committed: Option<usize>) {
@@ -109,24 +121,33 @@ impl Writer {
     /// with its first ([`BatchTx::first`]).
     pub(crate) async fn join(self: &Arc<Self>) -> Result<BatchTx, DbError> {
         let mut state = self.state.clone().lock_owned().await;
-        state.tidy().await;
+        state.tidy();
         if state.conn.is_none() {
-            state.conn = Some(self.pool.acquire().await?.detach());
+            let path = self.path.clone();
+            let conn = tokio::task::spawn_blocking(move || RawConn::open(&path)).await.map_err(gone)??;
+            state.conn = Some(conn);
         }
-        if !state.open {
-            let conn = state.conn.as_mut().ok_or_else(lost)?;
-            if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-                drop(state);
-                return Err(e.into());
-            }
-            state.open = true;
+        let conn = state.conn.as_mut().ok_or_else(lost)?;
+        if !conn.in_transaction() && !conn.try_begin_immediate()? {
+            // Another process (the CLI) is writing: wait for it off the async threads. If this
+            // request gives up meanwhile, the connection goes with the blocking task, which
+            // closes it (rolling back), and the next request opens another.
+            let mut conn = state.conn.take().ok_or_else(lost)?;
+            let (conn, begun) = tokio::task::spawn_blocking(move || {
+                let begun = conn.exec("BEGIN IMMEDIATE");
+                (conn, begun)
+            })
+            .await
+            .map_err(gone)?;
+            state.conn = Some(conn);
+            begun?;
         }
         Ok(BatchTx { writer: self.clone(), state: Some(state), released: false })
     }
 
     /// Makes sure a task will commit the open batch once the requests queued now have joined it.
     fn schedule_commit(self: &Arc<Self>, state: &mut WriterState) {
-        if state.open && !state.commit_scheduled {
+        if state.in_batch() && !state.commit_scheduled {
             state.commit_scheduled = true;
             let writer = self.clone();
             // A task of its own: it runs even if the request that scheduled it is cancelled.
@@ -145,44 +166,59 @@ impl Writer {
         let mut state = self.state.lock().await;
         let committed = state.settle().await;
         self.count(committed);
-        if let Some(conn) = state.conn.take() {
-            let _ = conn.close().await;
-        }
+        state.conn = None;
     }
 }
 
 impl WriterState {
+    fn in_batch(&self) -> bool {
+        self.conn.as_ref().is_some_and(RawConn::in_transaction)
+    }
+
     /// Undoes an abandoned savepoint.
-    async fn tidy(&mut self) {
+    fn tidy(&mut self) {
         if !self.abandoned {
             return;
         }
         self.abandoned = false;
         let Some(conn) = self.conn.as_mut() else { return };
-        let undone = match conn.execute(ROLLBACK_TO).await {
-            Ok(_) => conn.execute(RELEASE).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = undone {
+        if let Err(e) = conn.exec("ROLLBACK TO request; RELEASE request") {
             // The savepoint was never opened, or the transaction is broken: start over, and
             // tell the batch's requests that their work is lost.
             if !e.to_string().contains("no such savepoint") {
-                self.fail(&e.to_string()).await;
+                self.fail(&e.to_string());
             }
         }
     }
 
-    /// Commits the open batch, if any, and tells its requests; returns how many it kept.
+    /// Commits the open batch, if any, and tells its requests; returns how many it kept. Runs
+    /// in a task nobody cancels: the commit waits for the disk on a blocking thread.
     async fn settle(&mut self) -> Option<usize> {
-        self.tidy().await;
+        self.tidy();
         self.commit_scheduled = false;
-        if !self.open {
+        if !self.in_batch() {
+            if !self.waiters.is_empty() {
+                // SQLite rolled the batch back on its own (an I/O error): nothing was kept.
+                self.fail("the batch transaction was rolled back");
+            }
             return None;
         }
-        let conn = self.conn.as_mut()?;
-        match conn.execute("COMMIT").await {
-            Ok(_) => {
-                self.open = false;
+        let mut conn = self.conn.take()?;
+        let committed = tokio::task::spawn_blocking(move || {
+            let done = conn.exec("COMMIT");
+            (conn, done)
+        })
+        .await;
+        let done = match committed {
+            Ok((conn, done)) => {
+                self.conn = Some(conn);
+                done.map_err(|e| e.to_string())
+            }
+            // The connection went with the failed task (closing it rolls back).
+            Err(e) => Err(e.to_string()),
+        };
+        match done {
+            Ok(()) => {
                 let kept = self.waiters.len();
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Ok(()));
@@ -190,21 +226,21 @@ impl WriterState {
                 Some(kept)
             }
             Err(e) => {
-                self.fail(&e.to_string()).await;
+                self.fail(&e);
                 None
             }
         }
     }
 
     /// Rolls the whole batch back and tells its requests why.
-    async fn fail(&mut self, why: &str) {
+    fn fail(&mut self, why: &str) {
         if let Some(conn) = self.conn.as_mut()
-            && conn.execute("ROLLBACK").await.is_err()
+            && conn.in_transaction()
+            && conn.exec("ROLLBACK").is_err()
         {
             // A connection that cannot even roll back is replaced.
             self.conn = None;
         }
-        self.open = false;
         self.abandoned = false;
         for w in self.waiters.drain(..) {
             let _ = w.send(Err(why.to_string()));
@@ -215,17 +251,22 @@ impl WriterState {
 /// A request's part of the open batch: statements run on it as on a transaction (the first of
 /// several through [`BatchTx::first`]); keep them with [`BatchTx::commit`], or drop it to undo
 /// them.
-pub struct BatchTx {
+pub(crate) struct BatchTx {
     writer: Arc<Writer>,
     state: Option<OwnedMutexGuard<WriterState>>,
     /// [`BatchTx::last`] put the savepoint's `RELEASE` behind the request's last statements.
     released: bool,
 }
 
+impl std::fmt::Debug for BatchTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchTx").field("released", &self.released).finish_non_exhaustive()
+    }
+}
+
 impl BatchTx {
     /// `sql` (the request's first statements) run in a savepoint of the request's own: undone
-    /// together if the request fails or is dropped. Read its rows with `fetch_all`: sqlx's
-    /// `Any` `fetch_optional`/`fetch_one` look only at the first result, the savepoint's.
+    /// together if the request fails or is dropped.
     pub fn first(&mut self, sql: &str) -> String {
         if let Some(state) = self.state.as_mut() {
             // From here until keep or undo, a vanished request leaves its savepoint to be undone.
@@ -250,7 +291,7 @@ impl BatchTx {
         let Some(mut state) = self.state.take() else { return Err(lost()) };
         if state.abandoned && !self.released {
             let conn = state.conn.as_mut().ok_or_else(lost)?;
-            if let Err(e) = conn.execute(RELEASE).await {
+            if let Err(e) = conn.exec(RELEASE) {
                 // Still abandoned: the next holder undoes it.
                 self.writer.schedule_commit(&mut state);
                 return Err(e.into());
@@ -280,23 +321,27 @@ impl Drop for BatchTx {
 }
 
 impl Deref for BatchTx {
-    type Target = AnyConnection;
+    type Target = RawConn;
 
     #[allow(clippy::expect_used)] // held from join until commit or drop
-    fn deref(&self) -> &AnyConnection {
+    fn deref(&self) -> &RawConn {
         self.state.as_ref().and_then(|s| s.conn.as_ref()).expect("the writing connection is held")
     }
 }
 
 impl DerefMut for BatchTx {
     #[allow(clippy::expect_used)] // held from join until commit or drop
-    fn deref_mut(&mut self) -> &mut AnyConnection {
+    fn deref_mut(&mut self) -> &mut RawConn {
         self.state.as_mut().and_then(|s| s.conn.as_mut()).expect("the writing connection is held")
     }
 }
 
 fn lost() -> DbError {
     DbError::Corrupt("the writing connection is gone".into())
+}
+
+fn gone(e: tokio::task::JoinError) -> DbError {
+    DbError::Corrupt(format!("the writing connection's task failed: {e}"))
 }
 
 /// Statements that run one after another in a transaction, each with its own values (`$1`… in
@@ -337,11 +382,11 @@ impl<'a> Script<'a> {
                     values.append(&mut own);
                 }
                 let sql = tx.last(&sql);
-                bind(sqlx::query(&sql), values).execute(&mut **tx).await?;
+                bind(sqlx::query(&sql), values).execute(&mut *tx).await?;
             }
             super::Backend::Postgres => {
                 for (statement, values) in self.statements {
-                    bind(sqlx::query(&statement), values).execute(&mut **tx).await?;
+                    bind(sqlx::query(&statement), values).execute(&mut *tx).await?;
                 }
             }
         }
@@ -415,7 +460,7 @@ mod tests {
 
     async fn insert(db: &Db, k: &str) -> Result<(), DbError> {
         let mut tx = db.batch().await?;
-        sqlx::query("INSERT INTO t (k) VALUES ($1)").bind(k).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO t (k) VALUES ($1)").bind(k).execute(&mut tx).await?;
         tx.commit().await
     }
 
@@ -460,18 +505,18 @@ mod tests {
                 // last statements or in a statement after its first.
                 let mut tx = db.batch().await?;
                 let sql = tx.first("INSERT INTO t (k) VALUES ($1)");
-                sqlx::query(&sql).bind(format!("own{i:02}")).execute(&mut *tx).await?;
+                sqlx::query(&sql).bind(format!("own{i:02}")).execute(&mut tx).await?;
                 match i % 8 {
                     0 => {
                         let sql = tx.last("INSERT INTO t (k) VALUES ('taken')");
-                        sqlx::query(&sql).execute(&mut *tx).await?;
+                        sqlx::query(&sql).execute(&mut tx).await?;
                     }
                     4 => {
-                        sqlx::query("INSERT INTO t (k) VALUES ('taken')").execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO t (k) VALUES ('taken')").execute(&mut tx).await?;
                     }
                     2 => {
                         let sql = tx.last("INSERT INTO t (k) VALUES ($1)");
-                        sqlx::query(&sql).bind(format!("own{i:02}b")).execute(&mut *tx).await?;
+                        sqlx::query(&sql).bind(format!("own{i:02}b")).execute(&mut tx).await?;
                     }
                     _ => {}
                 }
@@ -500,7 +545,7 @@ mod tests {
         let mut tx = db.batch().await.unwrap();
         let sql = tx.last("INSERT INTO t (k) VALUES ('alone')");
         assert!(!sql.contains("RELEASE"), "{sql}");
-        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        sqlx::query(&sql).execute(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(keys(&other).await, ["alone"]);
         db.close().await;
@@ -515,7 +560,7 @@ mod tests {
             let mut tx = db.batch().await.unwrap();
             let sql = tx.first("INSERT INTO t (k) VALUES ($1)");
             let sql = tx.last(&sql);
-            sqlx::query(&sql).bind(format!("kept{i:02}")).execute(&mut *tx).await.unwrap();
+            sqlx::query(&sql).bind(format!("kept{i:02}")).execute(&mut tx).await.unwrap();
             let kept = tokio::spawn(tx.commit());
             // ...when the next request asks for its savepoint and is gone before sending it.
             {
@@ -536,8 +581,8 @@ mod tests {
         {
             let mut tx = db.batch().await.unwrap();
             let sql = tx.first("INSERT INTO t (k) VALUES ('abandoned')");
-            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
-            sqlx::query("INSERT INTO t (k) VALUES ('abandoned too')").execute(&mut *tx).await.unwrap();
+            sqlx::query(&sql).execute(&mut tx).await.unwrap();
+            sqlx::query("INSERT INTO t (k) VALUES ('abandoned too')").execute(&mut tx).await.unwrap();
             // Dropped here without commit, as an early return or a cancelled request does.
         }
         insert(&db, "kept").await.unwrap();
@@ -547,7 +592,7 @@ mod tests {
         {
             let mut tx = db.batch().await.unwrap();
             let sql = tx.first("INSERT INTO t (k) VALUES ('abandoned2')");
-            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+            sqlx::query(&sql).execute(&mut tx).await.unwrap();
         }
         let mut tx = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
         sqlx::query("INSERT INTO t (k) VALUES ('other')").execute(&mut *tx).await.unwrap();
@@ -556,7 +601,7 @@ mod tests {
         // Other writes of this process wait for the open batch and then run.
         let writer = Arc::clone(db.writer.as_ref().unwrap());
         let mut tx = db.batch().await.unwrap();
-        sqlx::query("INSERT INTO t (k) VALUES ('batched')").execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO t (k) VALUES ('batched')").execute(&mut tx).await.unwrap();
         let committing = tokio::spawn(tx.commit());
         {
             let _turn = writer.exclusive().await;

@@ -7,6 +7,7 @@ pub mod audit;
 mod batch;
 pub mod clients;
 pub mod oauth;
+mod raw;
 mod readers;
 pub mod registration;
 mod scope;
@@ -17,6 +18,7 @@ pub mod users;
 
 use std::time::Duration;
 
+use futures_util::{future::BoxFuture, stream::BoxStream};
 use sqlx::{
     AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
@@ -95,8 +97,17 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        let writer = (backend == Backend::Sqlite && !in_memory).then(|| batch::Writer::new(pool.clone()));
-        let readers = writer.is_some().then(|| readers::Readers::new(pool.clone()));
+        let (writer, readers) = if backend == Backend::Sqlite && !in_memory {
+            // The file as SQLite resolved it, for the connections opened outside the pool.
+            let (path,): (String,) =
+                sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&pool)
+                    .await?;
+            let path: std::sync::Arc<str> = path.into();
+            (Some(batch::Writer::new(path.clone())), Some(readers::Readers::new(path)))
+        } else {
+            (None, None)
+        };
         let search_sample = (backend == Backend::Postgres).then(Default::default);
         Ok(Self { pool, backend, writer, readers, actor: None, search_sample })
     }
@@ -121,7 +132,7 @@ impl Db {
     /// file one of the kept [`readers`], handed back without the pool's ping.
     pub(crate) async fn read(&self) -> Result<readers::ReadConn, DbError> {
         Ok(match &self.readers {
-            Some(r) => readers::ReadConn::Kept(r.get().await?),
+            Some(r) => readers::ReadConn::Kept(r.get()?),
             None => readers::ReadConn::Pool(self.pool.acquire().await?),
         })
     }
@@ -144,7 +155,7 @@ impl Db {
     ) -> Result<(), DbError> {
         if self.writer.is_some() {
             let mut tx = self.batch().await?;
-            q.execute(&mut *tx).await?;
+            q.execute(&mut tx).await?;
             tx.commit().await
         } else {
             q.execute(&self.pool).await?;
@@ -204,7 +215,7 @@ impl Db {
             w.close().await;
         }
         if let Some(r) = &self.readers {
-            r.close().await;
+            r.close();
         }
         self.pool.close().await;
     }
@@ -244,22 +255,72 @@ impl WriteTx {
     }
 }
 
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &sqlx::AnyConnection {
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WriteTx::Batch(b) => b,
-            WriteTx::Own(t) => t,
+            WriteTx::Batch(b) => b.fmt(f),
+            WriteTx::Own(_) => f.write_str("WriteTx::Own"),
         }
     }
 }
 
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+/// Statements run on a [`WriteTx`] as on a connection: on SQLite's batch on the calling thread
+/// ([`raw`]), elsewhere in the transaction.
+impl<'c> Executor<'c> for &'c mut WriteTx {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
         match self {
-            WriteTx::Batch(b) => b,
-            WriteTx::Own(t) => t,
+            WriteTx::Batch(b) => (&mut **b).fetch_many(query),
+            WriteTx::Own(t) => (&mut **t).fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            WriteTx::Batch(b) => (&mut **b).fetch_optional(query),
+            WriteTx::Own(t) => (&mut **t).fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            WriteTx::Batch(b) => (&mut **b).prepare_with(sql, parameters),
+            WriteTx::Own(t) => (&mut **t).prepare_with(sql, parameters),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            WriteTx::Batch(b) => (&mut **b).describe(sql),
+            WriteTx::Own(t) => (&mut **t).describe(sql),
         }
     }
 }

@@ -1,58 +1,56 @@
 //! SQLite connections kept for the hot path's reads (a bearer token's lookup, introspection, a
 //! client's credentials), outside sqlx's pool.
 //!
-//! sqlx runs each SQLite connection on a thread of its own: a statement is a hand-off to that
-//! thread and back. Its pool adds a second hand-off to every use: a connection given back is
-//! pinged before another task may take it, because a task cancelled mid-statement could leave a
-//! network connection half-read. A request that reads one row paid twice the hand-offs it needs
-//! (measured with perf under the bench's load: most of the server's CPU went to waking threads).
-//! An SQLite connection has no such state to lose: a statement abandoned midway is finished or
-//! reset by its thread before it runs the next one, so these connections go back without a
-//! ping. Only single statements outside transactions run on them.
+//! sqlx runs each SQLite connection on a thread of its own, and its pool pings every connection
+//! given back to it: a read of one row cost two hand-offs to another thread and back, which under
+//! load took more CPU than the read (measured with perf: most of the server's CPU went to waking
+//! threads). These reads are single statements by an indexed key, outside any transaction: they
+//! run on the calling thread ([`super::raw`]), on connections kept here, without a ping (a
+//! statement runs to its end before its future exists, so none is ever left half-read).
 
 use std::sync::{Arc, Mutex};
 
-use sqlx::{AnyConnection, AnyPool, Connection, pool::PoolConnection};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use futures_util::{future::BoxFuture, stream::BoxStream};
+use sqlx::{AnyConnection, Executor, pool::PoolConnection};
 
-use super::DbError;
+use super::{DbError, raw::RawConn};
 
-/// How many connections read at once: the machine's cores and a few more (a read takes
-/// microseconds; more threads only wake each other).
+/// How many idle connections are kept: the machine's cores and a few more (a read takes
+/// microseconds, on the thread that asks; more are opened when more read at once).
 fn readers() -> usize {
     std::thread::available_parallelism().map_or(4, |n| n.get() * 2).clamp(2, 8)
 }
 
 #[derive(Debug)]
 pub(crate) struct Readers {
-    pool: AnyPool,
-    permits: Arc<Semaphore>,
-    idle: Mutex<Vec<AnyConnection>>,
+    /// The database file.
+    path: Arc<str>,
+    idle: Mutex<Vec<RawConn>>,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Readers {
-    pub(crate) fn new(pool: AnyPool) -> Arc<Self> {
-        let n = readers();
-        Arc::new(Self { pool, permits: Arc::new(Semaphore::new(n)), idle: Mutex::new(Vec::with_capacity(n)) })
+    pub(crate) fn new(path: Arc<str>) -> Arc<Self> {
+        Arc::new(Self { path, idle: Mutex::new(Vec::with_capacity(readers())), closed: Default::default() })
     }
 
-    pub(crate) async fn get(self: &Arc<Self>) -> Result<Reader, DbError> {
-        let permit = self.permits.clone().acquire_owned().await.map_err(|_| sqlx::Error::PoolClosed)?;
+    pub(crate) fn get(self: &Arc<Self>) -> Result<Reader, DbError> {
+        if self.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(sqlx::Error::PoolClosed.into());
+        }
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
-            // Opened through the pool (its options, its `after_connect`) and kept from then on.
-            None => self.pool.acquire().await?.detach(),
+            // Opening a file is quick (its schema is read on first use), and happens a few times
+            // a process.
+            None => RawConn::open(&self.path)?,
         };
-        Ok(Reader { conn: Some(conn), readers: self.clone(), _permit: permit })
+        Ok(Reader { conn: Some(conn), readers: self.clone() })
     }
 
-    pub(crate) async fn close(&self) {
-        self.permits.close();
-        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
-        for conn in idle {
-            let _ = conn.close().await;
-        }
+    pub(crate) fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
@@ -64,35 +62,103 @@ pub(crate) enum ReadConn {
 }
 
 pub(crate) struct Reader {
-    conn: Option<AnyConnection>,
+    conn: Option<RawConn>,
     readers: Arc<Readers>,
-    _permit: OwnedSemaphorePermit,
 }
 
 impl Drop for Reader {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take()
-            && !self.readers.permits.is_closed()
+            && !self.readers.closed.load(std::sync::atomic::Ordering::Relaxed)
         {
-            self.readers.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            let mut idle = self.readers.idle.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < readers() {
+                idle.push(conn);
+            }
         }
     }
 }
 
 impl ReadConn {
     /// The connection to run the statement on.
-    pub(crate) fn conn(&mut self) -> Result<&mut AnyConnection, DbError> {
+    pub(crate) fn conn(&mut self) -> Result<ReadExec<'_>, DbError> {
         match self {
-            ReadConn::Kept(r) => r.conn.as_mut().ok_or(DbError::Sqlx(sqlx::Error::PoolClosed)),
-            ReadConn::Pool(c) => Ok(c),
+            ReadConn::Kept(r) => {
+                r.conn.as_mut().map(ReadExec::Kept).ok_or(DbError::Sqlx(sqlx::Error::PoolClosed))
+            }
+            ReadConn::Pool(c) => Ok(ReadExec::Pool(c)),
+        }
+    }
+}
+
+/// What a read runs on: see [`ReadConn::conn`].
+#[derive(Debug)]
+pub(crate) enum ReadExec<'c> {
+    Kept(&'c mut RawConn),
+    Pool(&'c mut AnyConnection),
+}
+
+impl<'c> Executor<'c> for ReadExec<'c> {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            ReadExec::Kept(c) => c.fetch_many(query),
+            ReadExec::Pool(c) => c.fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            ReadExec::Kept(c) => c.fetch_optional(query),
+            ReadExec::Pool(c) => c.fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            ReadExec::Kept(c) => c.prepare_with(sql, parameters),
+            ReadExec::Pool(c) => c.prepare_with(sql, parameters),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            ReadExec::Kept(c) => c.describe(sql),
+            ReadExec::Pool(c) => c.describe(sql),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use sqlx::Executor;
 
     use crate::db::Db;
@@ -113,42 +179,38 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn reads_cancelled_midway_leave_the_kept_connections_answering_rightly() {
+    async fn reads_at_once_each_get_their_own_answer_and_few_connections_are_kept() {
         let (_dir, db) = scratch().await;
-        const MANY: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) \
+        const MANY: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) \
                             SELECT x FROM c";
         let mut tasks = Vec::new();
-        for i in 0..60 {
+        for i in 0..60_i64 {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 let mut conn = db.read().await.unwrap();
                 if i % 2 == 0 {
-                    // Given up while its rows are still coming, as a cancelled request does.
-                    let rows = sqlx::query_scalar::<_, i64>(MANY).fetch_all(conn.conn().unwrap());
-                    let gone = tokio::time::timeout(Duration::from_micros(200), rows).await.is_err();
-                    Err(gone)
+                    let rows =
+                        sqlx::query_scalar::<_, i64>(MANY).fetch_all(conn.conn().unwrap()).await.unwrap();
+                    (i, rows.len() as i64 + i)
                 } else {
-                    let n: i64 = sqlx::query_scalar("SELECT $1 + 1")
+                    let n: i64 = sqlx::query_scalar("SELECT $1 + 20000")
                         .bind(i)
                         .fetch_one(conn.conn().unwrap())
                         .await
                         .unwrap();
-                    Ok((i, n))
+                    (i, n)
                 }
             }));
         }
-        let mut cancelled = 0;
         for t in tasks {
-            match t.await.unwrap() {
-                Ok((i, n)) => assert_eq!(n, i + 1, "a kept connection answered another statement's rows"),
-                Err(gone) => cancelled += usize::from(gone),
-            }
+            let (i, n) = t.await.unwrap();
+            assert_eq!(n, i + 20000, "read {i} got another statement's answer");
         }
-        assert!(cancelled > 0, "no read was cancelled midway");
         let readers = db.readers.as_ref().unwrap();
         let kept = readers.idle.lock().unwrap().len();
         assert!((1..=super::readers()).contains(&kept), "{kept} connections kept");
         db.close().await;
+        assert!(db.read().await.is_err(), "a closed database still reads");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,7 +220,7 @@ mod tests {
             let mut tx = db.batch().await.unwrap();
             sqlx::query("INSERT INTO t (k) VALUES ($1)")
                 .bind(format!("k{i}"))
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
