@@ -336,8 +336,9 @@ impl Db {
             "SELECT id, identifier, name, active FROM apis WHERE id IN ({}) ORDER BY id",
             ids.join(", ")
         );
+        // On the hot path (introspection's `aud`): a kept reader.
         let rows: Vec<(i64, Option<String>, String, i64)> =
-            sqlx::query_as(&sql).fetch_all(self.pool()).await?;
+            sqlx::query_as(&sql).fetch_all(self.read().await?.conn()?).await?;
         Ok(rows.into_iter().map(|row| api_ref(row, builtin)).collect())
     }
 

@@ -18,7 +18,6 @@
 
 use std::{
     borrow::Cow,
-    collections::HashMap,
     ffi::{CStr, CString, c_char, c_int},
     fmt,
     ptr::{self, NonNull},
@@ -52,7 +51,7 @@ const BUSY_TIMEOUT_MS: c_int = 5_000;
 pub(crate) struct RawConn {
     db: NonNull<ffi::sqlite3>,
     /// The prepared statements of each query text.
-    cache: HashMap<Box<str>, Vec<Prepared>>,
+    cache: sqlx_core::HashMap<Box<str>, Vec<Prepared>>,
 }
 
 // SAFETY: SQLite connections may move between threads (the library is built thread-safe); this
@@ -85,7 +84,7 @@ impl RawConn {
         let Some(db) = NonNull::new(db) else {
             return Err(Error::Protocol(format!("sqlite3_open_v2 returned no connection ({rc})")));
         };
-        let mut conn = Self { db, cache: HashMap::new() };
+        let mut conn = Self { db, cache: sqlx_core::HashMap::new() };
         if rc != ffi::SQLITE_OK {
             return Err(conn.error(rc));
         }

@@ -26,12 +26,15 @@ pub(crate) struct Readers {
     /// The database file.
     path: Arc<str>,
     idle: Mutex<Vec<RawConn>>,
+    /// How many idle connections are kept ([`readers`]; asked once: the answer reads files).
+    keep: usize,
     closed: std::sync::atomic::AtomicBool,
 }
 
 impl Readers {
     pub(crate) fn new(path: Arc<str>) -> Arc<Self> {
-        Arc::new(Self { path, idle: Mutex::new(Vec::with_capacity(readers())), closed: Default::default() })
+        let keep = readers();
+        Arc::new(Self { path, idle: Mutex::new(Vec::with_capacity(keep)), keep, closed: Default::default() })
     }
 
     pub(crate) fn get(self: &Arc<Self>) -> Result<Reader, DbError> {
@@ -72,7 +75,7 @@ impl Drop for Reader {
             && !self.readers.closed.load(std::sync::atomic::Ordering::Relaxed)
         {
             let mut idle = self.readers.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < readers() {
+            if idle.len() < self.readers.keep {
                 idle.push(conn);
             }
         }
