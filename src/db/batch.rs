@@ -124,7 +124,16 @@ impl Writer {
         state.tidy();
         if state.conn.is_none() {
             let path = self.path.clone();
-            let conn = tokio::task::spawn_blocking(move || RawConn::open(&path)).await.map_err(gone)??;
+            let conn = tokio::task::spawn_blocking(move || {
+                let mut conn = RawConn::open(&path)?;
+                // The WAL is copied back into the database file (and that file synced) every
+                // this many pages instead of 1,000 (~40 MB): a page rewritten by many batches
+                // in between is copied once.
+                conn.exec("PRAGMA wal_autocheckpoint = 10000")?;
+                Ok::<_, sqlx::Error>(conn)
+            })
+            .await
+            .map_err(gone)??;
             state.conn = Some(conn);
         }
         let conn = state.conn.as_mut().ok_or_else(lost)?;
