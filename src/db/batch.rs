@@ -391,11 +391,11 @@ impl<'a> Script<'a> {
                     values.append(&mut own);
                 }
                 let sql = tx.last(&sql);
-                bind(sqlx::query(&sql), values).execute(&mut *tx).await?;
+                bind(sqlx::query(&sql), values).execute(tx.conn()).await?;
             }
             super::Backend::Postgres => {
                 for (statement, values) in self.statements {
-                    bind(sqlx::query(&statement), values).execute(&mut *tx).await?;
+                    bind(sqlx::query(&statement), values).execute(tx.conn()).await?;
                 }
             }
         }
@@ -469,7 +469,7 @@ mod tests {
 
     async fn insert(db: &Db, k: &str) -> Result<(), DbError> {
         let mut tx = db.batch().await?;
-        sqlx::query("INSERT INTO t (k) VALUES ($1)").bind(k).execute(&mut tx).await?;
+        sqlx::query("INSERT INTO t (k) VALUES ($1)").bind(k).execute(tx.conn()).await?;
         tx.commit().await
     }
 
@@ -514,18 +514,18 @@ mod tests {
                 // last statements or in a statement after its first.
                 let mut tx = db.batch().await?;
                 let sql = tx.first("INSERT INTO t (k) VALUES ($1)");
-                sqlx::query(&sql).bind(format!("own{i:02}")).execute(&mut tx).await?;
+                sqlx::query(&sql).bind(format!("own{i:02}")).execute(tx.conn()).await?;
                 match i % 8 {
                     0 => {
                         let sql = tx.last("INSERT INTO t (k) VALUES ('taken')");
-                        sqlx::query(&sql).execute(&mut tx).await?;
+                        sqlx::query(&sql).execute(tx.conn()).await?;
                     }
                     4 => {
-                        sqlx::query("INSERT INTO t (k) VALUES ('taken')").execute(&mut tx).await?;
+                        sqlx::query("INSERT INTO t (k) VALUES ('taken')").execute(tx.conn()).await?;
                     }
                     2 => {
                         let sql = tx.last("INSERT INTO t (k) VALUES ($1)");
-                        sqlx::query(&sql).bind(format!("own{i:02}b")).execute(&mut tx).await?;
+                        sqlx::query(&sql).bind(format!("own{i:02}b")).execute(tx.conn()).await?;
                     }
                     _ => {}
                 }
@@ -554,7 +554,7 @@ mod tests {
         let mut tx = db.batch().await.unwrap();
         let sql = tx.last("INSERT INTO t (k) VALUES ('alone')");
         assert!(!sql.contains("RELEASE"), "{sql}");
-        sqlx::query(&sql).execute(&mut tx).await.unwrap();
+        sqlx::query(&sql).execute(tx.conn()).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(keys(&other).await, ["alone"]);
         db.close().await;
@@ -569,7 +569,7 @@ mod tests {
             let mut tx = db.batch().await.unwrap();
             let sql = tx.first("INSERT INTO t (k) VALUES ($1)");
             let sql = tx.last(&sql);
-            sqlx::query(&sql).bind(format!("kept{i:02}")).execute(&mut tx).await.unwrap();
+            sqlx::query(&sql).bind(format!("kept{i:02}")).execute(tx.conn()).await.unwrap();
             let kept = tokio::spawn(tx.commit());
             // ...when the next request asks for its savepoint and is gone before sending it.
             {
@@ -590,8 +590,8 @@ mod tests {
         {
             let mut tx = db.batch().await.unwrap();
             let sql = tx.first("INSERT INTO t (k) VALUES ('abandoned')");
-            sqlx::query(&sql).execute(&mut tx).await.unwrap();
-            sqlx::query("INSERT INTO t (k) VALUES ('abandoned too')").execute(&mut tx).await.unwrap();
+            sqlx::query(&sql).execute(tx.conn()).await.unwrap();
+            sqlx::query("INSERT INTO t (k) VALUES ('abandoned too')").execute(tx.conn()).await.unwrap();
             // Dropped here without commit, as an early return or a cancelled request does.
         }
         insert(&db, "kept").await.unwrap();
@@ -601,7 +601,7 @@ mod tests {
         {
             let mut tx = db.batch().await.unwrap();
             let sql = tx.first("INSERT INTO t (k) VALUES ('abandoned2')");
-            sqlx::query(&sql).execute(&mut tx).await.unwrap();
+            sqlx::query(&sql).execute(tx.conn()).await.unwrap();
         }
         let mut tx = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
         sqlx::query("INSERT INTO t (k) VALUES ('other')").execute(&mut *tx).await.unwrap();
@@ -610,7 +610,7 @@ mod tests {
         // Other writes of this process wait for the open batch and then run.
         let writer = Arc::clone(db.writer.as_ref().unwrap());
         let mut tx = db.batch().await.unwrap();
-        sqlx::query("INSERT INTO t (k) VALUES ('batched')").execute(&mut tx).await.unwrap();
+        sqlx::query("INSERT INTO t (k) VALUES ('batched')").execute(tx.conn()).await.unwrap();
         let committing = tokio::spawn(tx.commit());
         {
             let _turn = writer.exclusive().await;

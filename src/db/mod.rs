@@ -18,7 +18,6 @@ pub mod users;
 
 use std::time::Duration;
 
-use futures_util::{future::BoxFuture, stream::BoxStream};
 use sqlx::{
     AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
@@ -155,7 +154,7 @@ impl Db {
     ) -> Result<(), DbError> {
         if self.writer.is_some() {
             let mut tx = self.batch().await?;
-            q.execute(&mut tx).await?;
+            q.execute(tx.conn()).await?;
             tx.commit().await
         } else {
             q.execute(&self.pool).await?;
@@ -247,6 +246,15 @@ impl WriteTx {
         }
     }
 
+    /// What its statements run on: on SQLite's batch our own connection ([`raw`]: on the calling
+    /// thread), elsewhere the transaction.
+    pub(crate) fn conn(&mut self) -> raw::Conn<'_> {
+        match self {
+            WriteTx::Batch(b) => raw::Conn::Raw(b),
+            WriteTx::Own(t) => raw::Conn::Sqlx(t),
+        }
+    }
+
     pub(crate) async fn commit(self) -> Result<(), DbError> {
         match self {
             WriteTx::Batch(b) => b.commit().await,
@@ -260,67 +268,6 @@ impl std::fmt::Debug for WriteTx {
         match self {
             WriteTx::Batch(b) => b.fmt(f),
             WriteTx::Own(_) => f.write_str("WriteTx::Own"),
-        }
-    }
-}
-
-/// Statements run on a [`WriteTx`] as on a connection: on SQLite's batch on the calling thread
-/// ([`raw`]), elsewhere in the transaction.
-impl<'c> Executor<'c> for &'c mut WriteTx {
-    type Database = sqlx::Any;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, sqlx::Any>,
-    {
-        match self {
-            WriteTx::Batch(b) => (&mut **b).fetch_many(query),
-            WriteTx::Own(t) => (&mut **t).fetch_many(query),
-        }
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, sqlx::Any>,
-    {
-        match self {
-            WriteTx::Batch(b) => (&mut **b).fetch_optional(query),
-            WriteTx::Own(t) => (&mut **t).fetch_optional(query),
-        }
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [sqlx::any::AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match self {
-            WriteTx::Batch(b) => (&mut **b).prepare_with(sql, parameters),
-            WriteTx::Own(t) => (&mut **t).prepare_with(sql, parameters),
-        }
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match self {
-            WriteTx::Batch(b) => (&mut **b).describe(sql),
-            WriteTx::Own(t) => (&mut **t).describe(sql),
         }
     }
 }

@@ -511,6 +511,73 @@ impl<'c> Executor<'c> for &'c mut RawConn {
     }
 }
 
+/// What a statement runs on: one of our SQLite connections, or one of sqlx's (Postgres, an
+/// in-memory SQLite database, a transaction of its own).
+#[derive(Debug)]
+pub(crate) enum Conn<'c> {
+    Raw(&'c mut RawConn),
+    Sqlx(&'c mut sqlx::AnyConnection),
+}
+
+impl<'c> Executor<'c> for Conn<'c> {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            Conn::Raw(c) => c.fetch_many(query),
+            Conn::Sqlx(c) => c.fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self {
+            Conn::Raw(c) => c.fetch_optional(query),
+            Conn::Sqlx(c) => c.fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            Conn::Raw(c) => c.prepare_with(sql, parameters),
+            Conn::Sqlx(c) => c.prepare_with(sql, parameters),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self {
+            Conn::Raw(c) => c.describe(sql),
+            Conn::Sqlx(c) => c.describe(sql),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sqlx::Row;

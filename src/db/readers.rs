@@ -10,10 +10,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use futures_util::{future::BoxFuture, stream::BoxStream};
-use sqlx::{AnyConnection, Executor, pool::PoolConnection};
+use sqlx::pool::PoolConnection;
 
-use super::{DbError, raw::RawConn};
+use super::{
+    DbError,
+    raw::{Conn, RawConn},
+};
 
 /// How many idle connections are kept: the machine's cores and a few more (a read takes
 /// microseconds, on the thread that asks; more are opened when more read at once).
@@ -84,78 +86,10 @@ impl Drop for Reader {
 
 impl ReadConn {
     /// The connection to run the statement on.
-    pub(crate) fn conn(&mut self) -> Result<ReadExec<'_>, DbError> {
+    pub(crate) fn conn(&mut self) -> Result<Conn<'_>, DbError> {
         match self {
-            ReadConn::Kept(r) => {
-                r.conn.as_mut().map(ReadExec::Kept).ok_or(DbError::Sqlx(sqlx::Error::PoolClosed))
-            }
-            ReadConn::Pool(c) => Ok(ReadExec::Pool(c)),
-        }
-    }
-}
-
-/// What a read runs on: see [`ReadConn::conn`].
-#[derive(Debug)]
-pub(crate) enum ReadExec<'c> {
-    Kept(&'c mut RawConn),
-    Pool(&'c mut AnyConnection),
-}
-
-impl<'c> Executor<'c> for ReadExec<'c> {
-    type Database = sqlx::Any;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, sqlx::Any>,
-    {
-        match self {
-            ReadExec::Kept(c) => c.fetch_many(query),
-            ReadExec::Pool(c) => c.fetch_many(query),
-        }
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, sqlx::Any>,
-    {
-        match self {
-            ReadExec::Kept(c) => c.fetch_optional(query),
-            ReadExec::Pool(c) => c.fetch_optional(query),
-        }
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [sqlx::any::AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match self {
-            ReadExec::Kept(c) => c.prepare_with(sql, parameters),
-            ReadExec::Pool(c) => c.prepare_with(sql, parameters),
-        }
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        match self {
-            ReadExec::Kept(c) => c.describe(sql),
-            ReadExec::Pool(c) => c.describe(sql),
+            ReadConn::Kept(r) => r.conn.as_mut().map(Conn::Raw).ok_or(DbError::Sqlx(sqlx::Error::PoolClosed)),
+            ReadConn::Pool(c) => Ok(Conn::Sqlx(c)),
         }
     }
 }
@@ -223,7 +157,7 @@ mod tests {
             let mut tx = db.batch().await.unwrap();
             sqlx::query("INSERT INTO t (k) VALUES ($1)")
                 .bind(format!("k{i}"))
-                .execute(&mut tx)
+                .execute(tx.conn())
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -196,18 +196,21 @@ impl Db {
         );
         // `fetch_all`: with statements in front of it, `fetch_optional` of sqlx's `Any` looks
         // only at the first result (the savepoint's, no row) and reports none.
-        let claimed: Vec<CodeColumns> = sqlx::query_as(&sql).bind(code_hash).fetch_all(&mut tx).await?;
+        let claimed: Vec<CodeColumns> = sqlx::query_as(&sql).bind(code_hash).fetch_all(tx.conn()).await?;
         let claimed = claimed.into_iter().next().map(CodeRow::from);
         let Some(code) = claimed else {
             let used: Option<(i64, Option<i64>)> =
                 sqlx::query_as("SELECT client_pk, grant_id FROM authorization_codes WHERE code_hash = $1")
                     .bind(code_hash)
-                    .fetch_optional(&mut tx)
+                    .fetch_optional(tx.conn())
                     .await?;
             return match used {
                 Some((pk, grant)) if pk == client_pk => {
                     if let Some(grant) = grant {
-                        sqlx::query("DELETE FROM grants WHERE id = $1").bind(grant).execute(&mut tx).await?;
+                        sqlx::query("DELETE FROM grants WHERE id = $1")
+                            .bind(grant)
+                            .execute(tx.conn())
+                            .await?;
                     }
                     tx.commit().await?;
                     Ok(Redeemed::Replayed)
@@ -236,7 +239,7 @@ impl Db {
         .bind(code.scope)
         .bind(now)
         .bind(tokens.grant_expires_at)
-        .fetch_one(&mut tx)
+        .fetch_one(tx.conn())
         .await?;
         // Live sessions beyond the cap, and expired ones, go; the newest `session_cap` stay.
         // Self-registered clients in use are kept by the purge. The code remembers its session
@@ -271,7 +274,10 @@ impl Db {
     /// concurrency. SQLite transactions already write one at a time.
     async fn lock_user(&self, conn: &mut WriteTx, user_id: i64) -> Result<(), DbError> {
         if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(user_id).execute(conn).await?;
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .execute(conn.conn())
+                .await?;
         }
         Ok(())
     }

@@ -130,7 +130,7 @@ impl Db {
             Backend::Sqlite => {
                 let sql = tx.first(COUNT_AND_ROTATE);
                 let rows =
-                    sqlx::query(&sql).bind(digest).bind(now).bind(salt_bytes).fetch_all(&mut tx).await?;
+                    sqlx::query(&sql).bind(digest).bind(now).bind(salt_bytes).fetch_all(tx.conn()).await?;
                 let (mut grant, mut token) = (None, None);
                 for row in &rows {
                     // The first statement returns four columns, the second three.
@@ -145,7 +145,7 @@ impl Db {
             // The session row first, then the token: the same lock order as a revocation.
             Backend::Postgres => {
                 let grant: Option<Grant> =
-                    sqlx::query_as(COUNT_REFRESH).bind(digest).fetch_optional(&mut tx).await?;
+                    sqlx::query_as(COUNT_REFRESH).bind(digest).fetch_optional(tx.conn()).await?;
                 // Another client's token is not touched.
                 let token = match grant {
                     Some((_, grant_client, _, _)) if grant_client == client_pk => {
@@ -153,7 +153,7 @@ impl Db {
                             .bind(digest)
                             .bind(now)
                             .bind(salt_bytes)
-                            .fetch_optional(&mut tx)
+                            .fetch_optional(tx.conn())
                             .await?
                     }
                     _ => None,
@@ -174,7 +174,7 @@ impl Db {
                 let rotated: Option<(Option<i64>, Option<Vec<u8>>)> =
                     sqlx::query_as("SELECT rotated_at, successor_salt FROM tokens WHERE digest = $1")
                         .bind(digest)
-                        .fetch_optional(&mut tx)
+                        .fetch_optional(tx.conn())
                         .await?;
                 if let Some((Some(at), Some(salt))) = rotated
                     && now - at <= grace
@@ -183,13 +183,13 @@ impl Db {
                     // Not a new refresh: the count goes back as it was.
                     sqlx::query("UPDATE grants SET refresh_count = refresh_count - 1 WHERE id = $1")
                         .bind(grant_id)
-                        .execute(&mut tx)
+                        .execute(tx.conn())
                         .await?;
                     tx.commit().await?;
                     return Ok(Refreshed::Again { salt });
                 }
             }
-            sqlx::query("DELETE FROM grants WHERE id = $1").bind(grant_id).execute(&mut tx).await?;
+            sqlx::query("DELETE FROM grants WHERE id = $1").bind(grant_id).execute(tx.conn()).await?;
             tx.commit().await?;
             return Ok(Refreshed::Reused);
         };
