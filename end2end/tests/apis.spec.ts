@@ -196,7 +196,8 @@ test("register an API in the admin pages; a service protects itself with Clavis"
     await page.getByRole("link", { name }).click();
     await page.locator("body[data-hydrated=true]").waitFor();
     await page.getByRole("button", { name: "Deactivate" }).click();
-    await expect(page.getByRole("button", { name: "Activate" })).toBeVisible();
+    // Exact: "Deactivate" holds "activate", and would match at once, before the change is saved.
+    await expect(page.getByRole("button", { name: "Activate", exact: true })).toBeVisible();
     const introspected = await request.post("/oauth2/introspect", {
       headers: { authorization: "Basic " + Buffer.from(`${clientId}:${secret}`).toString("base64") },
       form: { token: tokens.access_token },

@@ -111,6 +111,8 @@ test("search, sort and page through 60+ clients", async ({ page }, testInfo) => 
 
   // The URL holds the query: a reload shows the same page.
   await page.reload();
+  // Typing before the reloaded page hydrates would be lost.
+  await page.locator("body[data-hydrated=true]").waitFor();
   await showing(page, "Showing 1–62 of 62 clients");
   await expect(page.locator("tbody tr td:nth-child(2)")).toHaveText([...byId].reverse());
   await page.getByLabel("Search").fill("no such client");
@@ -189,7 +191,7 @@ test("deactivate and activate; the State select filters", async ({ page }) => {
   await asAdmin(page);
   await open(page, `/admin/clients/${id}`);
   await page.getByRole("button", { name: "Deactivate" }).click();
-  await expect(page.getByRole("button", { name: "Activate" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Activate", exact: true })).toBeVisible();
   await expect(page.locator("h1 .badge")).toHaveText("Inactive");
 
   // The State select, over this test's two clients.
@@ -211,7 +213,7 @@ test("deactivate and activate; the State select filters", async ({ page }) => {
   await showing(page, "Showing 1–2 of 2 clients");
 
   await open(page, `/admin/clients/${id}`);
-  await page.getByRole("button", { name: "Activate" }).click();
+  await page.getByRole("button", { name: "Activate", exact: true }).click();
   await expect(page.locator("h1 .badge")).toHaveText("Active");
 });
 
