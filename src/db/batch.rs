@@ -267,12 +267,6 @@ pub(crate) struct BatchTx {
     released: bool,
 }
 
-impl std::fmt::Debug for BatchTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchTx").field("released", &self.released).finish_non_exhaustive()
-    }
-}
-
 impl BatchTx {
     /// `sql` (the request's first statements) run in a savepoint of the request's own: undone
     /// together if the request fails or is dropped.

@@ -263,15 +263,6 @@ impl WriteTx {
     }
 }
 
-impl std::fmt::Debug for WriteTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WriteTx::Batch(b) => b.fmt(f),
-            WriteTx::Own(_) => f.write_str("WriteTx::Own"),
-        }
-    }
-}
-
 /// Adds `mode=rwc` so a fresh path is created, and creates the file's folder.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
