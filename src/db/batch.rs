@@ -141,13 +141,8 @@ impl Writer {
             // Another process (the CLI) is writing: wait for it off the async threads. If this
             // request gives up meanwhile, the connection goes with the blocking task, which
             // closes it (rolling back), and the next request opens another.
-            let mut conn = state.conn.take().ok_or_else(lost)?;
-            let (conn, begun) = tokio::task::spawn_blocking(move || {
-                let begun = conn.exec("BEGIN IMMEDIATE");
-                (conn, begun)
-            })
-            .await
-            .map_err(gone)?;
+            let conn = state.conn.take().ok_or_else(lost)?;
+            let (conn, begun) = exec_blocking(conn, "BEGIN IMMEDIATE").await.map_err(gone)?;
             state.conn = Some(conn);
             begun?;
         }
@@ -212,13 +207,8 @@ impl WriterState {
             }
             return None;
         }
-        let mut conn = self.conn.take()?;
-        let committed = tokio::task::spawn_blocking(move || {
-            let done = conn.exec("COMMIT");
-            (conn, done)
-        })
-        .await;
-        let done = match committed {
+        let conn = self.conn.take()?;
+        let done = match exec_blocking(conn, "COMMIT").await {
             Ok((conn, done)) => {
                 self.conn = Some(conn);
                 done.map_err(|e| e.to_string())
@@ -255,6 +245,20 @@ impl WriterState {
             let _ = w.send(Err(why.to_string()));
         }
     }
+}
+
+/// Runs `sql` on `conn` on a blocking thread (a statement that waits for the disk or for another
+/// process's lock) and hands the connection back with the outcome. If the task fails, the
+/// connection goes with it (closing it rolls back).
+async fn exec_blocking(
+    mut conn: RawConn,
+    sql: &'static str,
+) -> Result<(RawConn, Result<(), sqlx::Error>), tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let done = conn.exec(sql);
+        (conn, done)
+    })
+    .await
 }
 
 /// A request's part of the open batch: statements run on it as on a transaction (the first of

@@ -131,16 +131,16 @@ impl RawConn {
         sql: &str,
         values: &[AnyValueKind<'_>],
     ) -> Result<Vec<Either<AnyQueryResult, AnyRow>>, Error> {
-        if !self.cache.contains_key(sql) {
-            if self.cache.len() >= CACHED {
-                self.clear_cache();
-            }
-            let prepared = self.prepare(sql)?;
-            self.cache.insert(sql.into(), prepared);
-        }
         let db = self.db;
-        let Some(statements) = self.cache.get(sql) else {
-            return Err(Error::Protocol("a prepared statement went missing".into()));
+        let statements = match self.cache.get(sql) {
+            Some(statements) => statements,
+            None => {
+                if self.cache.len() >= CACHED {
+                    self.clear_cache();
+                }
+                let prepared = self.prepare(sql)?;
+                &*self.cache.entry(sql.into()).or_insert(prepared)
+            }
         };
         let mut out = Vec::new();
         for prepared in statements {
