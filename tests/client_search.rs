@@ -1,6 +1,7 @@
 //! The client search at scale: counts stop at 10,000 ("10,000+"), a search that matches few
 //! clients among many finds exactly them (through the trigram index on SQLite, `pg_trgm` on
-//! Postgres), and the index follows renames, deletions and every character literally.
+//! Postgres), many matches made long ago are found in order, and the indexes follow renames,
+//! deletions and every character literally.
 
 mod common;
 
@@ -194,6 +195,9 @@ async fn many_matches_made_long_ago_are_found_in_order() {
     let second = registry::list(&db, &old(2, SortKey::Created, true)).await.unwrap();
     let expected: Vec<String> = (10_451..=10_475).rev().map(|i| format!("Old client {i}")).collect();
     assert_eq!(names(&second), expected);
+    let oldest = registry::list(&db, &old(1, SortKey::Created, false)).await.unwrap();
+    let expected: Vec<String> = (1..=25).map(|i| format!("Old client {i}")).collect();
+    assert_eq!(names(&oldest), expected);
     let by_name = registry::list(&db, &old(1, SortKey::Name, false)).await.unwrap();
     assert_eq!(names(&by_name)[..4], ["Old client 1", "Old client 10", "Old client 100", "Old client 1000"]);
     db.close().await;
@@ -215,8 +219,51 @@ async fn the_index_follows_renames_and_deletions_and_takes_every_character_liter
     registry::update(&db, &id, &form("Invoices"), &builtin()).await.unwrap();
     assert_eq!(search(&db, "orders").await.total, 0, "the old name is gone from the index");
     assert_eq!(search(&db, "invoices").await.total, 1, "the new name is in it");
+    grams_match_the_clients(&db).await;
     registry::delete(&db, &b.client_id).await.unwrap();
     assert_eq!(search(&db, "billing").await.total, 0);
     assert_eq!(search(&db, fragment).await.total, 0);
+    grams_match_the_clients(&db).await;
     db.close().await;
+}
+
+/// On Postgres, the lists of clients by gram the triggers keep (`clients_search_grams`) hold
+/// exactly each client's grams: of its name key and of its client ID, ASCII lower-cased.
+async fn grams_match_the_clients(db: &Db) {
+    if db.backend() != Backend::Postgres {
+        return;
+    }
+    let clients: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name_key, client_id FROM clients").fetch_all(db.pool()).await.unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    for (id, name_key, client_id) in clients {
+        for text in [name_key, client_id.to_ascii_lowercase()] {
+            let chars: Vec<char> = text.chars().collect();
+            for gram in chars.windows(3) {
+                expected.insert((gram.iter().collect::<String>(), id));
+            }
+        }
+    }
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT gram, block, CAST(n AS BIGINT), CAST(u.id AS BIGINT) FROM clients_search_grams, unnest(ids) u(id)",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let mut stored = std::collections::BTreeSet::new();
+    for (gram, block, n, id) in rows {
+        assert_eq!(block, id / 1024, "{gram:?} holds {id} in block {block}");
+        let held: i64 = sqlx::query_as::<_, (i64,)>(
+            "SELECT CAST(cardinality(ids) AS BIGINT) FROM clients_search_grams WHERE gram = $1 AND block = $2",
+        )
+        .bind(&gram)
+        .bind(block)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .0;
+        assert_eq!(n, held, "n of {gram:?} in block {block}");
+        assert!(stored.insert((gram, id)), "a client is held once in a list");
+    }
+    assert_eq!(stored, expected);
 }

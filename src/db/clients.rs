@@ -396,7 +396,8 @@ impl Db {
     /// - Postgres, a search of 3 or more characters: the `pg_trgm` indexes collect the matches,
     ///   looked up by the search's rarest part ([`super::trigrams`]), up to one past the limit,
     ///   in the statement that reads the page: sorted among themselves when that was all of
-    ///   them, found along the sort order when there are more;
+    ///   them; when there are more, found along the list of clients holding the search's
+    ///   rarest piece (in creation order) or along the sort order;
     /// - otherwise (a search too short for trigrams, or not ASCII on SQLite): a LIKE filter along
     ///   the sort order. A search shorter than 3 characters is counted among the first
     ///   [`SCAN_LIMIT`] clients only (`more` then says "at least").
@@ -441,10 +442,15 @@ impl Db {
 
     /// [`Db::list_clients`] on Postgres through the `pg_trgm` indexes, in one statement: the
     /// matches are counted up to one past the limit; when that was all of them, they are
-    /// collected and sorted; when there are more, the first clients in the sort order are
-    /// walked for a page of them. A matching key that is rare overall may still be missing from
-    /// the first rows of the order (its clients were all made long ago, say): the walk then
-    /// stops after [`WALK_LIMIT`] clients and the key's matches are collected and sorted.
+    /// collected and sorted; when there are more, a page of them is found by walking:
+    /// - in creation order (the default) and an ASCII search, along the list of clients holding
+    ///   the search's rarest three-character piece (`clients_search_grams`, kept by triggers),
+    ///   which is in that order, for up to [`GRAM_WALK_LIMIT`] clients;
+    /// - in another order, with a selective key, along the first [`WALK_LIMIT`] clients in it
+    ///   (a matching key that is rare overall may be missing there: its clients were all made
+    ///   long ago, say).
+    ///
+    /// A walk that ends before the page is full falls back to collecting and sorting.
     async fn list_clients_trgm(&self, q: &ListQuery, filter: &ListFilter) -> Result<ClientPage, DbError> {
         let sample = match &self.search_sample {
             Some(cache) => cache.get(self.pool()).await?,
@@ -471,14 +477,33 @@ impl Db {
         let page = format!("ORDER BY {order} LIMIT {limit} OFFSET {offset}");
         // Conditions on the subquery's output stay outside it (OFFSET 0 keeps them there): a
         // branch whose condition is false is then never started, parallel workers included.
-        let (walked, sorted_when, walk) = if selective {
+        let in_order = q.sort == SortKey::Created && q.search.is_ascii();
+        let (walked, sorted_when, walk) = if in_order || selective {
             let full = format!("(SELECT COUNT(*) FROM walked) >= {limit} + {offset}");
-            (
+            let walked = if in_order {
+                // Along the rarest gram's list, already in the sort order: no ORDER BY here,
+                // which would read all of the walk's clients before keeping the first.
+                let search = if key.is_some() { "$7" } else { "$5" };
+                let (dir, reverse) = if q.descending { ("DESC", "true") } else { ("ASC", "false") };
+                format!(
+                    ", rarest AS MATERIALIZED ({RAREST_GRAM}), \
+                     walked AS MATERIALIZED (SELECT * FROM (SELECT c.* FROM ( \
+                       SELECT b.ids[i] AS id FROM (SELECT ids FROM clients_search_grams \
+                         WHERE gram = (SELECT gram FROM rarest) ORDER BY block {dir}) b \
+                       CROSS JOIN LATERAL generate_subscripts(b.ids, 1, {reverse}) i LIMIT {GRAM_WALK_LIMIT}) u \
+                     CROSS JOIN LATERAL (SELECT {columns} FROM clients WHERE id = u.id{and} OFFSET 0) c) w \
+                     WHERE {many} AND {LIKE} LIMIT {limit} + {offset})"
+                )
+                .replace("$SEARCH", search)
+            } else {
                 format!(
                     ", walked AS MATERIALIZED (SELECT * FROM (SELECT {columns} FROM clients WHERE TRUE{and} \
                        ORDER BY {order} LIMIT {WALK_LIMIT}) w WHERE {many} AND {LIKE} \
                        ORDER BY {order} LIMIT {limit} + {offset})"
-                ),
+                )
+            };
+            (
+                walked,
                 format!("NOT {many} OR NOT {full}"),
                 format!("(SELECT {out} FROM walked WHERE {full} {page})"),
             )
@@ -500,12 +525,14 @@ impl Db {
         );
         let key =
             key.map(|k| (format!("%{}%", escape_like(&k.name)), format!("%{}%", escape_like(&k.client_id))));
-        let rows = filter
+        let mut query = filter
             .bind_with(key.as_ref(), sqlx::query_as::<_, (String, String, i64, i64, String, i64)>(&sql))
             .bind(i64::from(q.per_page))
-            .bind(offset_of(q))
-            .fetch_all(self.pool())
-            .await?;
+            .bind(offset_of(q));
+        if in_order {
+            query = query.bind(q.search.to_lowercase());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         let counted = match rows.first() {
             Some(r) => r.5,
             // Past the last page there is no row to carry the count.
@@ -582,6 +609,19 @@ impl Db {
 /// On Postgres, how many clients along the sort order are searched for a page of a selective
 /// key's matches before they are collected through the index instead.
 const WALK_LIMIT: u64 = 2_500;
+
+/// On Postgres, how many clients holding a search's rarest gram are looked at, in creation order,
+/// for a page of its matches before they are collected through the trigram indexes instead.
+const GRAM_WALK_LIMIT: u64 = 5_000;
+
+/// The search's (`$SEARCH`, lower-cased) rarest three-character piece: the one whose lists in
+/// `clients_search_grams` hold the fewest clients, counted over their first 256 rows (a quarter
+/// of a million clients; beyond that all are alike). A piece no client holds counts 0: its walk
+/// finds nothing, rightly, since every match holds every piece of the search.
+const RAREST_GRAM: &str = "SELECT gram FROM (SELECT DISTINCT substr($SEARCH, i, 3) AS gram \
+       FROM generate_series(1, length($SEARCH) - 2) i) g \
+     ORDER BY (SELECT COALESCE(SUM(n), 0) FROM (SELECT n FROM clients_search_grams s \
+       WHERE s.gram = g.gram LIMIT 256) r), gram LIMIT 1";
 
 /// A search shorter than 3 characters is counted among this many clients only: no trigram index
 /// can count it, and counting it through a million clients would read them all.

@@ -86,11 +86,20 @@ impl Db {
             .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    match backend {
                         // WAL lets the CLI write while the server reads; foreign keys, the busy
                         // timeout and synchronous=FULL (every commit durable) are sqlx defaults.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                    }
+                        Backend::Sqlite => conn.execute("PRAGMA journal_mode = WAL").await?,
+                        // No parallel workers and no JIT: Clavis's statements read a few rows by
+                        // index or stop early (a search's count at 10,001), and starting workers
+                        // or compiling the plan cost more than the reading (at a million clients,
+                        // `client 4` took 45 ms with two workers, 12 without; `bench c` 25 ms
+                        // with JIT, 21 of them compiling, 5 without).
+                        Backend::Postgres => {
+                            conn.execute("SET max_parallel_workers_per_gather = 0").await?;
+                            conn.execute("SET jit = off").await?
+                        }
+                    };
                     Ok(())
                 })
             })
