@@ -93,7 +93,7 @@ impl Db {
                         // No parallel workers and no JIT: Clavis's statements read a few rows by
                         // index or stop early (a search's count at 10,001), and starting workers
                         // or compiling the plan cost more than the reading (at a million clients,
-                        // `client 4` took 45 ms with two workers, 12 without; `bench c` 25 ms
+                        // `client 4`'s count took 20–45 ms with two workers, 12 without; `bench c` 25 ms
                         // with JIT, 21 of them compiling, 5 without).
                         Backend::Postgres => {
                             conn.execute("SET max_parallel_workers_per_gather = 0").await?;
