@@ -29,7 +29,7 @@ use crate::{
     metrics::{self, Metrics},
     oauth::{self, rate::ClientRateLimiter},
     security,
-    state::{AppState, REGISTRATIONS_PER_HOUR},
+    state::{AppState, REGISTRATIONS_PER_HOUR, Shared},
     telemetry,
 };
 
@@ -77,7 +77,7 @@ impl Application {
             .site_addr(addr)
             .hash_files(crate::state::bundle_hashes().is_some())
             .build();
-        let state = AppState {
+        let state = AppState::new(Shared {
             leptos_options: Arc::new(leptos_options),
             db: db.clone(),
             issuer: issuer.clone(),
@@ -87,7 +87,7 @@ impl Application {
             registrations: Arc::new(FailureLimiter::new(REGISTRATIONS_PER_HOUR, Duration::from_secs(3600))),
             metrics: Arc::new(Metrics::default()),
             metrics_allow: Arc::new(settings.metrics_allow),
-        };
+        });
         Ok(Self { listener, router: router(state), addr, issuer, db, purge_every: settings.purge_every })
     }
 

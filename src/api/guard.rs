@@ -28,14 +28,13 @@ pub async fn admin() -> Result<AppState, ApiError> {
 /// come from another site. Changes made through the state's database are recorded in the audit
 /// log as this administrator's, from the request's address.
 pub async fn admin_change(csrf_token: &str) -> Result<AppState, ApiError> {
-    let (mut state, session) = admin_session().await?;
+    let (state, session) = admin_session().await?;
     verify_change(&state, &session, csrf_token)?;
     let address = use_context::<http::request::Parts>().and_then(|parts| {
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?.0;
         Some(state.trusted_proxies.client_ip(peer.ip(), &parts.headers).to_string())
     });
-    state.db = state.db.by(Actor::signed_in(session.user.username.as_str(), address));
-    Ok(state)
+    Ok(state.with_db(state.db.by(Actor::signed_in(session.user.username.as_str(), address))))
 }
 
 async fn admin_session() -> Result<(AppState, session::Session), ApiError> {

@@ -152,8 +152,8 @@ impl From<DbError> for CliError {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Err(e) = telemetry::init(if matches!(command, Command::Serve) { "info,sqlx=warn" } else { "warn" })
-    {
+    let serving = matches!(command, Command::Serve);
+    if let Err(e) = telemetry::init(if serving { "info,sqlx=warn" } else { "warn" }, serving) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
@@ -195,7 +195,9 @@ pub async fn run() -> ExitCode {
 async fn serve(settings: Settings) -> Result<(), CliError> {
     let app = Application::build(settings).await.map_err(|e| CliError::Fault(e.to_string()))?;
     tracing::info!(addr = %app.addr(), issuer = app.issuer().as_str(), "Clavis is listening");
-    app.run().await.map_err(|e| CliError::Fault(e.to_string()))
+    let served = app.run().await.map_err(|e| CliError::Fault(e.to_string()));
+    telemetry::flush();
+    served
 }
 
 /// The database, migrated: every command works on a fresh path.

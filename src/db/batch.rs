@@ -25,9 +25,22 @@
 //! Other writes of this process ([`Db::write_turn`]) first commit the open batch, then hold the
 //! writer while they run on a pool connection, so this process never competes with itself for
 //! SQLite's write lock.
+//!
+//! The disk wait is taken out of the writer's turn: the writing connection commits with
+//! `synchronous=NORMAL` (SQLite appends the batch to the WAL and does not wait for the disk), and
+//! the batch's requests are answered only after this module has synced the WAL file itself
+//! (`fdatasync`). The connection is handed to the next batch as soon as `COMMIT` returns, so the
+//! next batch's statements run while the disk takes this one's. Nothing is answered earlier than
+//! before: a sync covers every frame written before it, this batch's and any earlier one's. Other
+//! connections may read a batch in the moment between its `COMMIT` and its sync; nothing that
+//! depends on it is answered before it is durable (a later batch's sync covers it too), and after
+//! a crash in that moment the batch is lost as a whole, before anyone was told of it. A failed
+//! sync fails the batch's requests (the disk is failing; their tokens were never handed out).
 
 use std::{
+    fs::File,
     ops::{Deref, DerefMut},
+    os::unix::fs::MetadataExt,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -48,6 +61,12 @@ pub(crate) struct Writer {
     commits: AtomicU64,
     /// Requests kept in them.
     writes: AtomicU64,
+    /// Syncs of the WAL file that succeeded.
+    syncs: AtomicU64,
+    /// Held by a batch from its `COMMIT` until its sync is done: the next batch commits only
+    /// then, gathering the requests that come meanwhile (one sync at a time, each for as many
+    /// requests as came during the last).
+    disk: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +83,64 @@ pub(crate) struct WriterState {
     commit_scheduled: bool,
     /// Requests kept in the open batch, told when it commits.
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The WAL file, opened by us to sync it ([`Wal`]).
+    wal: Wal,
+}
+
+/// The writing connection's WAL file (`<database>-wal`), as this module syncs it after each
+/// batch's `COMMIT`. Looked up again after each `COMMIT`, while the connection is still held:
+/// SQLite may have made a new file (it deletes the WAL when its last connection closes).
+#[derive(Debug, Default)]
+struct Wal {
+    /// The file and its inode number.
+    open: Option<(Arc<File>, u64)>,
+}
+
+impl Wal {
+    /// The WAL file of the database at `db_path` as it is now.
+    fn current(&mut self, db_path: &str) -> std::io::Result<Arc<File>> {
+        let path = format!("{db_path}-wal");
+        let ino = std::fs::metadata(&path)?.ino();
+        if let Some((file, known)) = &self.open
+            && *known == ino
+        {
+            return Ok(file.clone());
+        }
+        let file = Arc::new(File::open(&path)?);
+        // The file opened is the one looked at (not replaced in between).
+        let ino = file.metadata()?.ino();
+        self.open = Some((file.clone(), ino));
+        Ok(file)
+    }
+}
+
+/// A batch committed to the WAL, waiting for its sync before its requests are told.
+struct Committed {
+    waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    /// Syncs the WAL file (a blocking task started at `COMMIT`).
+    synced: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Committed {
+    /// Waits for the sync, then tells the batch's requests; returns how many it kept.
+    async fn finish(self, writer: &Writer) -> Option<usize> {
+        let why = match self.synced.await {
+            Ok(Ok(())) => {
+                writer.syncs.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Ok(Err(e)) => Some(format!("the WAL could not be synced to disk: {e}")),
+            Err(e) => Some(format!("the WAL sync failed: {e}")),
+        };
+        if let Some(why) = &why {
+            tracing::error!(error = %why, "a batch of token writes was not made durable");
+        }
+        let kept = self.waiters.len();
+        for w in self.waiters {
+            let _ = w.send(why.clone().map_or(Ok(()), Err));
+        }
+        why.is_none().then_some(kept)
+    }
 }
 
 const RELEASE: &str = "RELEASE request";
@@ -76,6 +153,8 @@ impl Writer {
             state: Arc::new(Mutex::new(WriterState::default())),
             commits: AtomicU64::new(0),
             writes: AtomicU64::new(0),
+            syncs: AtomicU64::new(0),
+            disk: Mutex::new(()),
         })
     }
 
@@ -88,7 +167,7 @@ impl Writer {
         let writer = self.clone();
         let settled = tokio::spawn(async move {
             let mut state = state;
-            let committed = state.settle().await;
+            let committed = state.settle(&writer).await;
             writer.count(committed);
             state
         });
@@ -104,6 +183,12 @@ impl Writer {
             self.commits.fetch_add(1, Ordering::Relaxed);
             self.writes.fetch_add(kept as u64, Ordering::Relaxed);
         }
+    }
+
+    /// Syncs of the WAL file so far (each answered batch had one after its `COMMIT`).
+    #[cfg(test)]
+    pub(crate) fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
     }
 
     /// Batches committed so far.
@@ -128,8 +213,9 @@ impl Writer {
                 let mut conn = RawConn::open(&path)?;
                 // The WAL is copied back into the database file (and that file synced) every
                 // this many pages instead of 1,000 (~40 MB): a page rewritten by many batches
-                // in between is copied once.
-                conn.exec("PRAGMA wal_autocheckpoint = 10000")?;
+                // in between is copied once. `COMMIT` does not wait for the disk: the batch
+                // syncs the WAL itself, out of the writer's turn (see the module's notes).
+                conn.exec("PRAGMA wal_autocheckpoint = 10000; PRAGMA synchronous = NORMAL")?;
                 Ok::<_, sqlx::Error>(conn)
             })
             .await
@@ -157,18 +243,23 @@ impl Writer {
             // A task of its own: it runs even if the request that scheduled it is cancelled.
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
+                    let _disk = writer.disk.lock().await;
                     let mut state = writer.state.lock().await;
-                    let committed = state.settle().await;
-                    writer.count(committed);
+                    let committed = state.commit(&writer).await;
+                    // The next batch runs its statements while the disk takes this one.
+                    drop(state);
+                    if let Some(committed) = committed {
+                        writer.count(committed.finish(&writer).await);
+                    }
                 });
             }
         }
     }
 
     /// Commits what is open and lets the connection go (before the pool closes).
-    pub(crate) async fn close(&self) {
+    pub(crate) async fn close(self: &Arc<Self>) {
         let mut state = self.state.lock().await;
-        let committed = state.settle().await;
+        let committed = state.settle(self).await;
         self.count(committed);
         state.conn = None;
     }
@@ -195,9 +286,16 @@ impl WriterState {
         }
     }
 
-    /// Commits the open batch, if any, and tells its requests; returns how many it kept. Runs
-    /// in a task nobody cancels: the commit waits for the disk on a blocking thread.
-    async fn settle(&mut self) -> Option<usize> {
+    /// Commits the open batch, if any, syncs it and tells its requests; returns how many it kept.
+    /// Runs in a task nobody cancels.
+    async fn settle(&mut self, writer: &Writer) -> Option<usize> {
+        self.commit(writer).await?.finish(writer).await
+    }
+
+    /// Commits the open batch, if any, to the WAL and starts its sync; the connection is free for
+    /// the next batch when this returns. Runs in a task nobody cancels: `COMMIT` (which copies
+    /// the WAL back into the database every 10,000 pages) and the sync run on a blocking thread.
+    async fn commit(&mut self, writer: &Writer) -> Option<Committed> {
         self.tidy();
         self.commit_scheduled = false;
         if !self.in_batch() {
@@ -207,23 +305,28 @@ impl WriterState {
             }
             return None;
         }
-        let conn = self.conn.take()?;
-        let done = match exec_blocking(conn, "COMMIT").await {
-            Ok((conn, done)) => {
+        let mut conn = self.conn.take()?;
+        let mut wal = std::mem::take(&mut self.wal);
+        let path = writer.path.clone();
+        let (back, committed) = oneshot::channel();
+        let synced = tokio::task::spawn_blocking(move || {
+            let done = conn.exec("COMMIT").map_err(|e| e.to_string());
+            // Which file to sync is settled while the connection is still held.
+            let file = done.is_ok().then(|| wal.current(&path));
+            let _ = back.send((conn, wal, done));
+            file.unwrap_or_else(|| Err(std::io::Error::other("not committed")))?.sync_data()
+        });
+        let done = match committed.await {
+            Ok((conn, wal, done)) => {
                 self.conn = Some(conn);
-                done.map_err(|e| e.to_string())
+                self.wal = wal;
+                done
             }
             // The connection went with the failed task (closing it rolls back).
-            Err(e) => Err(e.to_string()),
+            Err(_) => Err("the commit task failed".to_string()),
         };
         match done {
-            Ok(()) => {
-                let kept = self.waiters.len();
-                for w in self.waiters.drain(..) {
-                    let _ = w.send(Ok(()));
-                }
-                Some(kept)
-            }
+            Ok(()) => Some(Committed { waiters: std::mem::take(&mut self.waiters), synced }),
             Err(e) => {
                 self.fail(&e);
                 None
@@ -481,7 +584,9 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let k = format!("k{i:03}");
                 insert(&db, &k).await.unwrap();
-                // Answered: committed, so every other connection sees it.
+                // Answered: its batch's WAL sync is done (the first answer comes after one).
+                assert!(db.writer.as_ref().unwrap().syncs() >= 1, "answered before any sync");
+                // And committed, so every other connection sees it.
                 let seen: Option<String> = sqlx::query_scalar("SELECT k FROM t WHERE k = $1")
                     .bind(&k)
                     .fetch_optional(other.pool())

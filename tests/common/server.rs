@@ -66,8 +66,18 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Stops the server and returns everything it logged.
+    /// Stops the server as a service manager does (SIGTERM: it finishes and writes out the
+    /// request lines it holds) and returns everything it logged.
     pub fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let asked = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while asked && std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some(r) = self.reader.take() {
