@@ -777,3 +777,46 @@ async fn a_reuse_grace_returns_the_same_successor_exactly_once() {
     let (access, _) = pairs.into_iter().next().unwrap();
     assert_eq!(app.api_get(&access).await.status(), 401, "the session is revoked");
 }
+
+/// Tokens are issued as ordered tokens (their issue time, then 256 random bits; stored under a
+/// digest that starts with that time). Tokens issued before, stored under their plain SHA-256,
+/// keep working: an access token at the API and a refresh token at the token endpoint.
+#[tokio::test]
+async fn tokens_issued_before_ordered_tokens_keep_working() {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use sha2::{Digest, Sha256};
+
+    let (app, cookie) = app_with_user().await;
+    let client = app.add_client(|_| {}).await;
+    let s = app.tokens(&cookie, &client).await;
+    let (access, refresh) = (str_of(&s, "access_token"), str_of(&s, "refresh_token"));
+    for token in [access, refresh] {
+        assert_eq!(token.len(), clavis::auth::token::ORDERED_LEN, "{token}");
+        let micros = u64::from_be_bytes(URL_SAFE_NO_PAD.decode(token).unwrap()[..8].try_into().unwrap());
+        let now = clavis::db::now_unix() as u64 * 1_000_000;
+        assert!(now.abs_diff(micros) < 600_000_000, "issued now: {micros} vs {now}");
+    }
+    // Turn this session's tokens into old ones: 43 characters, stored under their SHA-256.
+    let (old_access, old_refresh) =
+        (clavis::auth::token::random_token(), clavis::auth::token::random_token());
+    let db = app.db_handle().await;
+    for (new, old) in [(access, &old_access), (refresh, &old_refresh)] {
+        let sha: [u8; 32] = Sha256::digest(old.as_bytes()).into();
+        assert_eq!(clavis::auth::token::digest(old), sha);
+        let changed = sqlx::query("UPDATE tokens SET digest = $1 WHERE digest = $2")
+            .bind(sha.to_vec())
+            .bind(clavis::auth::token::digest(new).to_vec())
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(changed.rows_affected(), 1);
+    }
+    db.close().await;
+    assert_eq!(app.api_get(&old_access).await.status(), 200, "an old access token");
+    assert_eq!(app.api_get(access).await.status(), 401, "no longer stored");
+    let (status, rotated) = app.refresh(&client, &old_refresh).await;
+    assert_eq!(status, 200, "an old refresh token: {rotated}");
+    assert_eq!(str_of(&rotated, "refresh_token").len(), clavis::auth::token::ORDERED_LEN);
+    assert_eq!(app.api_get(str_of(&rotated, "access_token")).await.status(), 200);
+    assert_eq!(app.refresh(&client, &old_refresh).await.0, 400, "rotated: reuse is refused");
+}

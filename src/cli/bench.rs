@@ -362,7 +362,8 @@ async fn seed(db: &Db, base: &str, admin_password: &str, codes: usize) -> Result
     let mut plain = Vec::with_capacity(codes);
     let mut rows = Vec::with_capacity(codes);
     for i in 0..codes {
-        let (code, verifier) = (token::random_token(), token::random_token());
+        // As the authorization endpoint makes them.
+        let (code, verifier) = (token::ordered_token(token::now_micros()), token::random_token());
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         rows.push((
             token::digest(&code),

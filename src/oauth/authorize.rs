@@ -257,7 +257,7 @@ pub async fn decide(
 
 /// Stores a new code for `pending` and sends the browser back to the client with it.
 async fn issue_code(state: &AppState, pending: &PendingRequest, status: StatusCode) -> Response {
-    let code = token::random_token();
+    let code = token::ordered_token(token::now_micros());
     let row = CodeRow {
         client_pk: pending.client_pk,
         user_id: pending.user_id,

@@ -108,7 +108,10 @@ pub fn mint(
     let Granted { scope: access_scope, audience: access_audience } = access;
     let (access, refresh_value) = match seed {
         Some(seed) => successor(seed),
-        None => (token::random_token(), token::random_token()),
+        None => {
+            let micros = token::now_micros();
+            (token::ordered_token(micros), token::ordered_token(micros))
+        }
     };
     let access_expires = lifetimes.access.map(|s| now.saturating_add(s));
     let refresh_expires =

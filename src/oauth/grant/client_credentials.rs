@@ -76,7 +76,7 @@ pub async fn exchange(
         Err(description) => return Err(OAuthError::invalid_target(description)),
     };
     let expires_in = lifetime(client);
-    let access = token::random_token();
+    let access = token::ordered_token(token::now_micros());
     let stored = crate::db::oauth::NewToken {
         digest: token::digest(&access),
         expires_at: Some(now.saturating_add(expires_in)),
