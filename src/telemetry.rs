@@ -67,7 +67,7 @@ pub fn init(default: &str, batched: bool) -> Result<(), String> {
 /// The longest a request line waits in [`Sink`]'s buffer.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
-/// Lines waiting to be written, and whether a thread flushes them.
+/// Request lines waiting to be written out (by the flushing thread, or a line that fills it).
 static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
 /// Past this many bytes, a request line writes out the buffer at once.
