@@ -99,10 +99,14 @@ impl Sink {
 
 /// Writes out the request lines waiting in the buffer.
 pub fn flush() {
-    let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    write_out(&mut PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+}
+
+/// Writes `pending` to stderr and empties it.
+fn write_out(pending: &mut Vec<u8>) {
     if !pending.is_empty() {
         // Nowhere to report a failed write to stderr.
-        let _ = std::io::stderr().write_all(&pending);
+        let _ = std::io::stderr().write_all(pending);
         pending.clear();
     }
 }
@@ -122,8 +126,7 @@ impl Write for LineWriter {
                 let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
                 pending.extend_from_slice(buf);
                 if pending.len() >= PENDING_MAX {
-                    let _ = std::io::stderr().write_all(&pending);
-                    pending.clear();
+                    write_out(&mut pending);
                 }
                 Ok(buf.len())
             }
