@@ -350,8 +350,9 @@ impl WriterState {
     }
 }
 
-/// Runs `sql` on `conn` on a blocking thread (a statement that waits for the disk or for another
-/// process's lock) and hands the connection back with the outcome. If the task fails, the
+/// Runs `sql` on `conn` on a blocking thread (a `BEGIN` that waits for another process's write
+/// lock; `COMMIT` has its own task, which hands the connection back before the WAL's sync) and
+/// hands the connection back with the outcome. If the task fails, the
 /// connection goes with it (closing it rolls back).
 async fn exec_blocking(
     mut conn: RawConn,
