@@ -5,6 +5,7 @@ pub mod account;
 pub mod apis;
 pub mod audit;
 pub mod clients;
+mod codec;
 mod error;
 #[cfg(feature = "ssr")]
 mod guard;
@@ -12,4 +13,5 @@ pub mod settings;
 pub mod users;
 pub mod viewer;
 
+pub use codec::{PageData, resource};
 pub use error::ApiError;

@@ -4,15 +4,15 @@
 use leptos::prelude::*;
 
 use crate::api::{
-    ApiError,
+    ApiError, PageData,
     viewer::{Viewer, get_viewer},
 };
 
 /// The current viewer, loaded once per page load.
 #[derive(Clone, Copy)]
-pub struct ViewerResource(pub Resource<Result<Viewer, ApiError>>);
+pub struct ViewerResource(pub Resource<Result<Viewer, ApiError>, PageData>);
 
-pub fn use_viewer() -> Resource<Result<Viewer, ApiError>> {
+pub fn use_viewer() -> Resource<Result<Viewer, ApiError>, PageData> {
     expect_context::<ViewerResource>().0
 }
 
@@ -36,7 +36,7 @@ pub fn Hydrated() -> impl IntoView {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    let viewer = crate::api::resource(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
     crate::components::secret_notice::IssuedSecret::provide();
     view! {

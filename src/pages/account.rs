@@ -148,8 +148,8 @@ fn ChangePassword() -> impl IntoView {
 /// a button that ends all of its sessions; then each session, with a button that ends it.
 #[component]
 fn ConnectedApps() -> impl IntoView {
-    let apps = Resource::new(|| (), |_| my_apps());
-    let sessions = Resource::new(|| (), |_| my_sessions());
+    let apps = crate::api::resource(|| (), |_| my_apps());
+    let sessions = crate::api::resource(|| (), |_| my_sessions());
     let failure = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let remove = move |client_id: String| {

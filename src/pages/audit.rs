@@ -39,7 +39,7 @@ fn Audit() -> impl IntoView {
         since: from_url("since"),
     });
     let page = RwSignal::new(1u32);
-    let log = Resource::new(move || (filter.get(), page.get()), |(f, p)| audit_log(f, p));
+    let log = crate::api::resource(move || (filter.get(), page.get()), |(f, p)| audit_log(f, p));
     // Filters apply when a field is left or Enter is pressed, not at every keystroke.
     let set = move |apply: fn(&mut AuditFilter, String)| {
         move |ev: leptos::ev::Event| {

@@ -21,7 +21,7 @@ use crate::{
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let loaded = Resource::new(|| (), |()| get_settings());
+    let loaded = crate::api::resource(|| (), |()| get_settings());
     view! {
         <Title text="Settings"/>
         <AdminOnly>

@@ -34,7 +34,8 @@ fn Users() -> impl IntoView {
     let page = RwSignal::new(1u32);
     // Bumped after every change, so the list reloads.
     let version = RwSignal::new(0u32);
-    let list = Resource::new(move || (search.get(), page.get(), version.get()), |(s, p, _)| list_users(s, p));
+    let list =
+        crate::api::resource(move || (search.get(), page.get(), version.get()), |(s, p, _)| list_users(s, p));
     let failure = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

@@ -36,7 +36,7 @@ fn ApiList() -> impl IntoView {
             (search, page)
         })
     });
-    let list = Resource::new(move || query.get(), |(search, page)| list_apis(search, page));
+    let list = crate::api::resource(move || query.get(), |(search, page)| list_apis(search, page));
     let navigate = use_navigate();
     let go = move |search: String, page: u32| {
         let mut pairs = Vec::new();

@@ -22,7 +22,7 @@ where
     V: IntoView + 'static,
 {
     let params = use_params_map();
-    let api = Resource::new(
+    let api = crate::api::resource(
         move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)),
         get_api,
     );

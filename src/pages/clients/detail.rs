@@ -232,7 +232,7 @@ fn Details(client: ClientView, sessions_version: RwSignal<u32>) -> impl IntoView
 fn Sessions(version: RwSignal<u32>) -> impl IntoView {
     let params = use_params_map();
     let page = RwSignal::new(1u32);
-    let list = Resource::new(
+    let list = crate::api::resource(
         move || (params.with(|p| p.get("client_id").unwrap_or_default()), page.get(), version.get()),
         |(id, p, _)| client_sessions(id, p),
     );

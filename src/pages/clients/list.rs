@@ -35,7 +35,7 @@ pub fn ClientsPage() -> impl IntoView {
 fn ClientList() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| ListQuery::from_params(|k| p.get(k))));
-    let page = Resource::new(move || query.get(), list_clients);
+    let page = crate::api::resource(move || query.get(), list_clients);
     let navigate = use_navigate();
     let go = move |q: ListQuery| {
         let qs = q.normalized().to_query_string();
@@ -82,7 +82,7 @@ fn ClientList() -> impl IntoView {
         }
     };
     // What the instance lets clients do by themselves, said where their registrations show up.
-    let policy = Resource::new(|| (), |()| client_defaults());
+    let policy = crate::api::resource(|| (), |()| client_defaults());
 
     view! {
         <section class="page">

@@ -21,7 +21,8 @@ where
     V: IntoView + 'static,
 {
     let params = use_params_map();
-    let client = Resource::new(move || params.with(|p| p.get("client_id").unwrap_or_default()), get_client);
+    let client =
+        crate::api::resource(move || params.with(|p| p.get("client_id").unwrap_or_default()), get_client);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {

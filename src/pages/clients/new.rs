@@ -27,7 +27,7 @@ pub fn NewClientPage() -> impl IntoView {
 /// The form waits for the instance settings, so "the global setting" names its real value.
 #[component]
 fn NewClient() -> impl IntoView {
-    let defaults = Resource::new(|| (), |()| client_defaults());
+    let defaults = crate::api::resource(|| (), |()| client_defaults());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
