@@ -42,7 +42,40 @@ test("the bundle is hashed, precompressed and cached for a year; pages are compr
       expect(asset.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
     }
   }
+  // The WASM files carry no `target_features` section, which browsers do not read (Cargo.toml:
+  // `wasm-opt-features`).
+  for (const url of [assets.get("wasm")!, ...own.filter((u) => u.endsWith(".wasm"))]) {
+    const body = await (await request.get(url, { headers: { "accept-encoding": "identity" } })).body();
+    expect(body.subarray(0, 4).toString("latin1"), url).toBe("\0asm");
+    expect(customSections(body), url).not.toContain("target_features");
+  }
   // And the page still comes alive with them.
   await page.goto("/login");
   await page.locator("body[data-hydrated=true]").waitFor();
 });
+
+/** The names of a WASM module's custom sections. */
+function customSections(wasm: Buffer): string[] {
+  const leb = (at: number): [number, number] => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = wasm[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (byte < 0x80) return [value, at];
+    }
+  };
+  const names: string[] = [];
+  let at = 8;
+  while (at < wasm.length) {
+    const id = wasm[at];
+    const [size, body] = leb(at + 1);
+    if (id === 0) {
+      const [length, name] = leb(body);
+      names.push(wasm.subarray(name, name + length).toString("utf8"));
+    }
+    at = body + size;
+  }
+  return names;
+}

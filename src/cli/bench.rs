@@ -115,6 +115,20 @@ struct Bundle {
     lazy_wasm_files: usize,
     lazy_wasm_bytes: u64,
     lazy_wasm_brotli_bytes: u64,
+    /// What each page's first visit downloads, heaviest first: the shared WASM and the page's own
+    /// files (the split build's `__wasm_split_manifest` lists them).
+    pages: Vec<PageWasm>,
+}
+
+#[derive(Serialize)]
+struct PageWasm {
+    /// The page's split point, e.g. `client_detail_route_view` (its hash left off).
+    split: String,
+    /// The page's own files and their size as sent (brotli).
+    files: usize,
+    own_brotli_bytes: u64,
+    /// With the shared WASM: the first visit's WASM as sent.
+    first_visit_brotli_bytes: u64,
 }
 
 fn fault(e: impl std::fmt::Display) -> CliError {
@@ -727,13 +741,54 @@ fn bundle(site_root: &Path) -> Bundle {
         .filter(|o| o.status.success())
         .map(|o| o.stdout.len() as u64);
     let lazy: Vec<&PathBuf> = wasm.iter().filter(|p| !is_main(p)).collect();
+    let main_brotli = brotli(main);
+    // The manifest: each split point and the file stems it loads (itself among them), under the
+    // name `__wasm_split_manifest[.HASH].json`.
+    let manifest = std::fs::read_dir(&pkg)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("__wasm_split_manifest") && n.ends_with(".json"))
+        })
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<std::collections::HashMap<String, Vec<String>>>(&b).ok())
+        .unwrap_or_default();
+    let mut pages: Vec<PageWasm> = manifest
+        .into_iter()
+        .map(|(split, stems)| {
+            let own: u64 = stems
+                .iter()
+                .map(|s| pkg.join(format!("{s}.wasm")))
+                .filter_map(|p| brotli(&p).or(size(&p)))
+                .sum();
+            let split = split.trim_start_matches('_');
+            let split = split
+                .rsplit_once('_')
+                .filter(|(_, h)| h.bytes().all(|b| b.is_ascii_digit()))
+                .map_or(split, |(n, _)| n);
+            PageWasm {
+                split: split.to_string(),
+                files: stems.len(),
+                own_brotli_bytes: own,
+                first_visit_brotli_bytes: own + main_brotli.unwrap_or(0),
+            }
+        })
+        .collect();
+    pages.sort_by(|a, b| {
+        b.first_visit_brotli_bytes.cmp(&a.first_visit_brotli_bytes).then(a.split.cmp(&b.split))
+    });
     Bundle {
         wasm_bytes: size(main),
         wasm_gzip_bytes: gzip,
-        wasm_brotli_bytes: brotli(main),
+        wasm_brotli_bytes: main_brotli,
         lazy_wasm_files: lazy.len(),
         lazy_wasm_bytes: lazy.iter().filter_map(|p| size(p)).sum(),
         lazy_wasm_brotli_bytes: lazy.iter().filter_map(|p| brotli(p)).sum(),
+        pages,
     }
 }
 
@@ -779,6 +834,18 @@ fn print_table(r: &Report) {
             kb(Some(r.bundle.lazy_wasm_brotli_bytes))
         );
     }
+    if !r.bundle.pages.is_empty() {
+        println!("first visit's WASM (brotli), shared + the page's own files:");
+        for p in &r.bundle.pages {
+            println!(
+                "    {:<28} {:>7} ({} own in {} files)",
+                p.split,
+                kb(Some(p.first_visit_brotli_bytes)),
+                kb(Some(p.own_brotli_bytes)),
+                p.files
+            );
+        }
+    }
 }
 
 async fn create_postgres_database(admin: &str) -> Result<String, CliError> {
@@ -799,5 +866,42 @@ async fn drop_postgres_database(admin: &str, url: &str) {
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
         let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
         let _ = conn.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pages_first_visit_is_the_shared_wasm_and_the_files_its_manifest_entry_lists() {
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).unwrap();
+        let file = |name: &str, len: usize| std::fs::write(pkg.join(name), vec![0u8; len]).unwrap();
+        file("clavis.AAAA.wasm", 5_000);
+        file("clavis.AAAA.wasm.br", 1_000);
+        file("split_a_route_view_123.BBBB.wasm", 900);
+        file("split_a_route_view_123.BBBB.wasm.br", 300);
+        file("chunk_1.CCCC.wasm", 400);
+        file("chunk_1.CCCC.wasm.br", 20);
+        // No brotli copy: counted as it is.
+        file("split_b_route_view_123.DDDD.wasm", 70);
+        std::fs::write(
+            pkg.join("__wasm_split_manifest.EEEE.json"),
+            r#"{"__a_route_view_123": ["chunk_1.CCCC", "split_a_route_view_123.BBBB"],
+                "__b_route_view_123": ["chunk_1.CCCC", "split_b_route_view_123.DDDD"]}"#,
+        )
+        .unwrap();
+
+        let b = bundle(site.path());
+        assert_eq!(b.wasm_brotli_bytes, Some(1_000));
+        assert_eq!(b.lazy_wasm_files, 3);
+        let pages: Vec<(&str, usize, u64, u64)> = b
+            .pages
+            .iter()
+            .map(|p| (p.split.as_str(), p.files, p.own_brotli_bytes, p.first_visit_brotli_bytes))
+            .collect();
+        assert_eq!(pages, [("a_route_view", 2, 320, 1_320), ("b_route_view", 2, 90, 1_090)]);
     }
 }
