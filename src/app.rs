@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
-    components::{Route, Router, Routes},
+    Lazy, MatchNestedRoutes, SsrMode,
+    components::{Route, RouteChildren, RouteProps, Router, Routes, RoutesProps},
     path,
 };
 
@@ -44,22 +44,49 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "Clavis".to_string() } else { format!("{t} · Clavis") }/>
         <Router>
             <Layout>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients") view={Lazy::<ClientsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients/new") view={Lazy::<NewClientRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients/:client_id") view={Lazy::<ClientDetailRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/clients/:client_id/edit") view={Lazy::<EditClientRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis") view={Lazy::<ApisRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis/new") view={Lazy::<NewApiRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis/:id") view={Lazy::<ApiDetailRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/apis/:id/edit") view={Lazy::<EditApiRoute>::new()} ssr=SsrMode::Async/>
-                </Routes>
+                {Routes(
+                    RoutesProps::builder()
+                        .fallback(NotFound)
+                        .children(RouteChildren::to_children(page_routes))
+                        .build(),
+                )}
             </Layout>
         </Router>
     }
+}
+
+/// `path => route` pairs, matched in order, each page's code loaded with its route.
+macro_rules! page_routes {
+    ($($path:tt => $route:ident),* $(,)?) => {
+        /// The route table: every page's path and its lazily loaded route (see `pages::lazy`).
+        /// [`App`] renders it, and the browser matches the address against it before hydrating
+        /// (see `crate::hydrate`).
+        pub fn page_routes() -> impl MatchNestedRoutes + Clone + Send + 'static {
+            ($(
+                Route(
+                    RouteProps::builder()
+                        .path(path!($path))
+                        .view(Lazy::<$route>::new())
+                        .ssr(SsrMode::Async)
+                        .build(),
+                ),
+            )*)
+        }
+    };
+}
+
+page_routes! {
+    "/login" => LoginRoute,
+    "/account" => AccountRoute,
+    "/admin/clients" => ClientsRoute,
+    "/admin/clients/new" => NewClientRoute,
+    "/admin/clients/:client_id" => ClientDetailRoute,
+    "/admin/clients/:client_id/edit" => EditClientRoute,
+    "/admin/apis" => ApisRoute,
+    "/admin/settings" => SettingsRoute,
+    "/admin/users" => UsersRoute,
+    "/admin/audit" => AuditRoute,
+    "/admin/apis/new" => NewApiRoute,
+    "/admin/apis/:id" => ApiDetailRoute,
+    "/admin/apis/:id/edit" => EditApiRoute,
 }

@@ -41,7 +41,22 @@ pub mod telemetry;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    use leptos_router::{
+        ChooseView, MatchInterface, RouteDefs,
+        location::{BrowserUrl, LocationProvider},
+    };
+
     console_error_panic_hook::set_once();
-    // Lazily loaded routes (`pages::lazy`) hydrate once their code has arrived.
-    leptos::mount::hydrate_lazy(app::App);
+    // Each page's code is a file of its own (`pages::lazy`). The page being shown has its file
+    // fetched first, matched the way `<Routes>` will match it, so that the whole page then
+    // hydrates in one synchronous pass. Views carry no asynchronous hydration code, which would
+    // otherwise be built into the WASM for every view type (`patches/tachys`).
+    wasm_bindgen_futures::spawn_local(async {
+        if let Ok(url) = BrowserUrl::current()
+            && let Some(page) = RouteDefs::new_with_base(app::page_routes(), "").match_route(url.path())
+        {
+            page.into_view_and_child().0.preload().await;
+        }
+        leptos::mount::hydrate_body(app::App);
+    });
 }

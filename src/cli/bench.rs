@@ -716,15 +716,11 @@ fn machine() -> Machine {
 /// own files beside it.
 fn bundle(site_root: &Path) -> Bundle {
     let pkg = site_root.join("pkg");
-    let wasm: Vec<PathBuf> = std::fs::read_dir(&pkg)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-        .collect();
+    let files: Vec<PathBuf> =
+        std::fs::read_dir(&pkg).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    let wasm: Vec<&PathBuf> = files.iter().filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect();
     let is_main = |p: &Path| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("clavis."));
-    let Some(main) = wasm.iter().find(|p| is_main(p)) else {
+    let Some(main) = wasm.iter().copied().find(|p| is_main(p)) else {
         return Bundle::default();
     };
     let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len());
@@ -740,15 +736,12 @@ fn bundle(site_root: &Path) -> Bundle {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| o.stdout.len() as u64);
-    let lazy: Vec<&PathBuf> = wasm.iter().filter(|p| !is_main(p)).collect();
+    let lazy: Vec<&PathBuf> = wasm.iter().copied().filter(|p| !is_main(p)).collect();
     let main_brotli = brotli(main);
     // The manifest: each split point and the file stems it loads (itself among them), under the
     // name `__wasm_split_manifest[.HASH].json`.
-    let manifest = std::fs::read_dir(&pkg)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
+    let manifest = files
+        .iter()
         .find(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
